@@ -1,0 +1,27 @@
+"""Cognitive tasks: one task per module on :class:`~rnnbook.tasks.base.Task`; ``TASKS`` by name."""
+
+from rnnbook.tasks.base import Task, TaskConfig, TimedTask, Trials
+from rnnbook.tasks.perceptual import PerceptualDecision, PerceptualDecisionConfig
+
+TASKS: dict[str, type[Task]] = {
+    PerceptualDecision.name: PerceptualDecision,
+}
+
+
+def make_task(name: str, config: TaskConfig | None = None) -> Task:
+    """The registered task ``name`` with ``config`` (its defaults when None)."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}: choose one of {sorted(TASKS)}")
+    return TASKS[name](config)
+
+
+__all__ = [
+    "TASKS",
+    "PerceptualDecision",
+    "PerceptualDecisionConfig",
+    "Task",
+    "TaskConfig",
+    "TimedTask",
+    "Trials",
+    "make_task",
+]

@@ -1,0 +1,148 @@
+"""The task contract: ``Trials`` and the base class of tasks timed by named periods.
+
+Every task samples a batch of trials with ``task.sample(batch_size, generator=g)`` and
+returns :class:`Trials`. Tensors are batch-first: ``[B, T, channels]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+
+from rnnbook.validation import check_positive
+
+Duration = float | tuple[float, float]
+
+
+@dataclass
+class Trials:
+    """A batch of trials.
+
+    inputs:     [B, T, n_in]  network inputs.
+    targets:    [B, T] class indices (classification) or [B, T, n_out] values (regression).
+    mask:       [B, T] or [B, T, n_out] loss weights (0 where the output is not judged).
+    conditions: per-trial tensors, each [B] (e.g. ``coherence``, ``choice``).
+    dt:         the time step in ms.
+    """
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    mask: torch.Tensor
+    conditions: dict[str, torch.Tensor] = field(default_factory=dict)
+    dt: float = 1.0
+
+    @property
+    def batch_size(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def n_steps(self) -> int:
+        return self.inputs.shape[1]
+
+    @property
+    def times(self) -> torch.Tensor:
+        """[T] the time of each step in ms."""
+        return torch.arange(self.n_steps) * self.dt
+
+    def to(self, device: torch.device | str) -> Trials:
+        moved = {k: v.to(device) for k, v in self.conditions.items()}
+        return dataclasses.replace(
+            self,
+            inputs=self.inputs.to(device),
+            targets=self.targets.to(device),
+            mask=self.mask.to(device),
+            conditions=moved,
+        )
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """Base of every task's config. ``dt`` is the simulation step in ms."""
+
+    dt: float = 20.0  # simulation time step (ms)
+
+    def __post_init__(self):
+        check_positive(self, "dt")
+
+
+class Task:
+    """A cognitive task: ``sample(batch_size, *, generator) -> Trials``.
+
+    Subclasses set ``config_class`` and the sizes ``n_in`` / ``n_out``; classification tasks
+    set ``n_classes`` and implement :meth:`choices` (the network's choice per trial) and
+    :meth:`correct_choices` so that accuracy is defined.
+    """
+
+    config_class: ClassVar[type[TaskConfig]] = TaskConfig
+    name: ClassVar[str] = "task"
+
+    def __init__(self, config: TaskConfig | None = None):
+        config = self.config_class() if config is None else config
+        if not isinstance(config, self.config_class):
+            raise TypeError(
+                f"{type(self).__name__} takes a {self.config_class.__name__}, "
+                f"got {type(config).__name__}"
+            )
+        self.config = config
+
+    @property
+    def dt(self) -> float:
+        return self.config.dt
+
+    @property
+    def n_in(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def n_out(self) -> int:
+        raise NotImplementedError
+
+    def sample(self, batch_size: int, *, generator: torch.Generator) -> Trials:
+        raise NotImplementedError
+
+    def with_config(self, **changes) -> Task:
+        """The same task with some config fields changed (validated again)."""
+        return type(self)(dataclasses.replace(self.config, **changes))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config})"
+
+
+class TimedTask(Task):
+    """A task whose trial is a sequence of named periods, each of a fixed or random duration.
+
+    Subclasses list their periods in order in ``periods`` and read each one's duration from
+    the config field of the same name plus ``_ms`` (e.g. ``stimulus_ms``): a number in ms, or
+    a ``(low, high)`` range sampled uniformly per trial. Durations are rounded to whole steps.
+    Trials in a batch share one length ``T`` (the longest); steps past a trial's end belong to
+    no period and carry zero mask.
+    """
+
+    periods: ClassVar[tuple[str, ...]] = ()
+
+    def durations(self, batch_size: int, *, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """Each period's duration in steps, a LongTensor [B] per period."""
+        out = {}
+        for name in self.periods:
+            spec = getattr(self.config, f"{name}_ms")
+            if isinstance(spec, tuple):
+                low, high = spec
+                ms = low + (high - low) * torch.rand(batch_size, generator=generator)
+            else:
+                ms = torch.full((batch_size,), float(spec))
+            out[name] = torch.round(ms / self.dt).long()
+        return out
+
+    def period_masks(self, durations: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Boolean [B, T] masks, one per period, from per-trial durations in steps."""
+        ends = torch.stack([durations[p] for p in self.periods], dim=1).cumsum(dim=1)  # [B, P]
+        n_steps = int(ends[:, -1].max())
+        t = torch.arange(n_steps)[None, :]  # [1, T]
+        starts = ends - torch.stack([durations[p] for p in self.periods], dim=1)
+        return {
+            p: (t >= starts[:, i, None]) & (t < ends[:, i, None])
+            for i, p in enumerate(self.periods)
+        }

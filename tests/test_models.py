@@ -1,0 +1,136 @@
+"""Rate RNN: Dale's law, noise statistics, spectral radius, and a reference implementation."""
+
+import math
+
+import pytest
+import torch
+
+from rnnbook.models import ModelConfig, RateRNN
+from rnnbook.models.init import spectral_radius
+
+
+def _config(**kw):
+    return ModelConfig(**{"n_in": 2, "n_out": 2, "n_rec": 40, **kw})
+
+
+def test_dale_signs_survive_an_optimiser_step():
+    model = RateRNN(_config(dale=True, e_frac=0.8, readout="excitatory"), seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=0.5)  # big steps: many raw weights cross 0
+    for _ in range(3):
+        out = model(torch.randn(8, 10, 2)).outputs
+        opt.zero_grad()
+        (out**2).sum().backward()
+        opt.step()
+    w = model.recurrence.effective_weight()
+    n_e = model.config.n_excitatory
+    assert n_e == 32
+    assert torch.all(w[:, :n_e] >= 0) and torch.all(w[:, n_e:] <= 0)
+    assert torch.all(model.input.effective_weight() >= 0)
+    readout = model.readout.effective_weight()
+    assert torch.all(readout[:, n_e:] == 0) and torch.all(readout >= 0)
+
+
+@pytest.mark.parametrize("dale", [False, True])
+def test_initial_spectral_radius_is_the_configured_one(dale):
+    model = RateRNN(_config(dale=dale, spectral_radius=0.7), seed=0)
+    assert spectral_radius(model.recurrence.effective_weight()) == pytest.approx(0.7, rel=1e-5)
+
+
+def _silent(config):
+    """A model whose weights and biases are all zero, so only noise moves the state."""
+    model = RateRNN(config, seed=0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    return model
+
+
+def test_recurrent_noise_has_the_variance_of_the_formula():
+    sigma, alpha = 0.3, 0.2
+    model = _silent(_config(n_rec=50, sigma_rec=sigma, dt=20, tau=100))
+    gen = torch.Generator().manual_seed(0)
+    states = model(torch.zeros(4000, 60, 2), generator=gen).states.detach()
+    # one step from x = 0: variance 2 alpha sigma^2; stationary: 2 sigma^2 / (2 - alpha)
+    assert states[:, 0].var() == pytest.approx(2 * alpha * sigma**2, rel=0.02)
+    assert states[:, -1].var() == pytest.approx(2 * sigma**2 / (2 - alpha), rel=0.03)
+
+
+def test_input_noise_reaches_the_state_with_sqrt_2_alpha_sigma():
+    sigma, alpha = 0.5, 0.1
+    model = _silent(_config(n_in=1, n_rec=20, sigma_in=sigma, dt=10, tau=100))
+    with torch.no_grad():
+        model.input.weight.fill_(1.0)
+    states = model(
+        torch.zeros(20000, 1, 1), generator=torch.Generator().manual_seed(1)
+    ).states.detach()
+    assert states[:, 0].var() == pytest.approx(2 * alpha * sigma**2, rel=0.03)
+
+
+def _reference_forward(model, inputs):
+    """A plain, unoptimised Euler loop written straight from the equations."""
+    cfg, f = model.config, model.activation
+    w_in, w = model.input.effective_weight(), model.recurrence.effective_weight()
+    x = torch.zeros(inputs.shape[0], cfg.n_rec)
+    states = []
+    for t in range(inputs.shape[1]):
+        r = f(x)
+        rec = r @ w.T
+        if model.gate is not None:
+            g = model.gate
+            rec = (
+                torch.sigmoid(inputs[:, t] @ g.input_weight.T + r @ g.rate_weight.T + g.bias) * rec
+            )
+        x = (1 - cfg.alpha) * x + cfg.alpha * (rec + inputs[:, t] @ w_in.T + model.bias)
+        states.append(x)
+    states = torch.stack(states, 1)
+    return states, f(states) @ model.readout.effective_weight().T + model.readout_bias
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"dale": True},
+        {"dale": True, "gating": True},
+        {"activation": "tanh"},
+        {"activation": "softplus", "readout": "excitatory", "dale": True},
+    ],
+)
+def test_forward_equals_the_reference_loop(kw):
+    model = RateRNN(_config(**kw), seed=3)
+    inputs = torch.randn(5, 12, 2)
+    rollout = model(inputs)
+    states, outputs = _reference_forward(model, inputs)
+    torch.testing.assert_close(rollout.states, states, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(rollout.outputs, outputs, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(rollout.rates, model.activation(states))
+
+
+def test_same_seed_same_weights_different_seed_different_weights():
+    a, b, c = (RateRNN(_config(dale=True), seed=s) for s in (4, 4, 5))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not torch.equal(a.recurrence.weight_raw, c.recurrence.weight_raw)
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"e_frac": 1.5}, "e_frac"),
+        ({"activation": "sigmoid"}, "activation"),
+        ({"tau": -1}, "tau"),
+        ({"dt": 200.0, "tau": 100.0}, "dt"),
+        ({"readout": "excitatory"}, "readout"),
+        ({"sigma_rec": -0.1}, "sigma_rec"),
+    ],
+)
+def test_bad_model_config_names_the_field_and_value(kw, field):
+    with pytest.raises(ValueError, match=field) as err:
+        _config(**kw)
+    assert str(list(kw.values())[0]) in str(err.value) or field == "readout"
+
+
+def test_alpha_is_derived_not_stored():
+    cfg = _config(dt=10, tau=50)
+    assert cfg.alpha == pytest.approx(0.2)
+    assert "alpha" not in {f for f in cfg.__dataclass_fields__}
+    assert math.isclose(ModelConfig(n_in=1, n_out=1, dt=5, tau=50).alpha, 0.1)
