@@ -84,3 +84,13 @@ def test_fixation_input_turns_off_at_the_decision_period():
 def test_bad_task_config_names_the_field(change, field):
     with pytest.raises(ValueError, match=field):
         PerceptualDecisionConfig(**change)
+
+
+def test_ideal_observer_accuracy_matches_summing_the_evidence():
+    task = PerceptualDecision(PerceptualDecisionConfig(coherences=(0.1,), sigma_stim=1.5))
+    trials = task.sample(20000, generator=generator(4))
+    stim = trials.inputs[:, 5:30]  # the stimulus steps: fixation 100 ms, stimulus 500 ms, dt 20
+    chose_right = (stim[..., 1] - stim[..., 0]).sum(1) > 0
+    simulated = (chose_right.long() == trials.conditions["choice"]).float().mean()
+    assert task.ideal_accuracy(0.1) == pytest.approx(float(simulated), abs=0.01)
+    assert task.ideal_accuracy(0.0) == pytest.approx(0.5)

@@ -18,6 +18,7 @@ References: Britten et al. (1992); Song, Yang & Wang (2016); PsychRNN's
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -111,3 +112,19 @@ class PerceptualDecision(TimedTask):
     def correct_choices(self, trials: Trials) -> torch.Tensor:
         """[B] the correct choice of each trial."""
         return trials.conditions["choice"]
+
+    def ideal_accuracy(self, coherence: float) -> float:
+        """Accuracy of the ideal observer, who sums the evidence difference over the stimulus.
+
+        With ``n`` stimulus steps and per-step channel noise ``s``, the summed difference has
+        mean ``n c`` and standard deviation ``s sqrt(2 n)``: accuracy ``Phi(c sqrt(n / 2) / s)``.
+        Needs a fixed stimulus duration.
+        """
+        cfg = self.config
+        if isinstance(cfg.stimulus_ms, tuple):
+            raise ValueError("ideal_accuracy needs a fixed stimulus_ms, not a range")
+        n = round(cfg.stimulus_ms / cfg.dt)
+        if cfg.sigma_stim == 0:
+            return 1.0 if coherence > 0 else 0.5
+        s = cfg.sigma_stim / math.sqrt(cfg.dt)
+        return 0.5 * (1 + math.erf(coherence * math.sqrt(n / 2) / s / math.sqrt(2)))
