@@ -1,0 +1,372 @@
+"""Studies: parameterised notebooks executed with papermill, their presets, and the book build.
+
+A study is ``notebooks/<name>.ipynb``. Its first code cell, tagged ``parameters``, holds plain
+literals: the **book** setting. ``notebooks/presets.yaml`` holds, per study, the **smoke**
+overrides (seconds; the tests), the **paper** overrides (the source study's own sizes) and
+``smoke_checks`` (record name -> ``[low, high]``, checked after the smoke run)::
+
+    perceptual_decision:
+      smoke: {n_steps: 40}
+      paper: {n_steps: 20000}
+      smoke_checks: {baseline_accuracy_strong: [0.5, 1.0]}
+
+Every function takes ``root``, the repository root; by default it is found with ``find_root``.
+Parameter names are checked against the notebook before anything runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import pprint
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+BOOK = "book"  # the preset that means "the notebook's own defaults"
+CHECKS = "smoke_checks"  # the presets.yaml key holding the smoke run's record bounds
+KERNEL = "python3"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class StudyError(RuntimeError):
+    """A study notebook failed; the message holds the notebook's own exception line."""
+
+
+class BookBuildError(RuntimeError):
+    """``jupyter-book build`` failed; ``returncode`` is its exit status."""
+
+    def __init__(self, message: str, returncode: int):
+        super().__init__(message)
+        self.returncode = returncode
+
+
+# -- where things are ------------------------------------------------------------------------
+
+
+def find_root(start: str | Path | None = None) -> Path:
+    """The repository root: ``$RNNBOOK_ROOT``, else the first directory from ``start`` (default:
+    the working directory) upwards that holds ``notebooks/presets.yaml``, else the checkout this
+    package was imported from."""
+    if os.environ.get("RNNBOOK_ROOT"):
+        return Path(os.environ["RNNBOOK_ROOT"]).resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents, PACKAGE_DIR.parent):
+        if (folder / "notebooks" / "presets.yaml").is_file():
+            return folder
+    raise FileNotFoundError(
+        f"no notebooks/presets.yaml in {here} or its parents: run from the rnnbook repository "
+        "or set RNNBOOK_ROOT"
+    )
+
+
+def _root(root: str | Path | None) -> Path:
+    return find_root() if root is None else Path(root).resolve()
+
+
+def list_studies(*, root: str | Path | None = None) -> list[str]:
+    """Names of the study notebooks in ``notebooks/``, sorted."""
+    return sorted(p.stem for p in (_root(root) / "notebooks").glob("[!._]*.ipynb"))
+
+
+def study_path(name: str, *, root: str | Path | None = None) -> Path:
+    """``notebooks/<name>.ipynb``; ValueError naming the available studies if it is missing."""
+    path = _root(root) / "notebooks" / f"{name}.ipynb"
+    if not path.is_file():
+        available = ", ".join(list_studies(root=root)) or "none"
+        raise ValueError(f"unknown study {name!r}: available studies are {available}")
+    return path
+
+
+def load_presets(*, root: str | Path | None = None) -> dict:
+    """The whole of ``notebooks/presets.yaml`` (an empty dict if the file is missing)."""
+    path = _root(root) / "notebooks" / "presets.yaml"
+    presets = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return presets or {}
+
+
+def study_presets(name: str, *, root: str | Path | None = None) -> dict:
+    """The presets.yaml entry of one study (``{}`` if it has none)."""
+    return load_presets(root=root).get(name) or {}
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+
+def notebook_parameters(name: str, *, root: str | Path | None = None) -> dict:
+    """The defaults in the study's ``parameters`` cell, name -> value, in cell order."""
+    notebook = json.loads(study_path(name, root=root).read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and "parameters" in cell["metadata"].get("tags", []):
+            return _literal_assignments(name, "".join(cell["source"]))
+    raise ValueError(f"study {name!r} has no code cell tagged 'parameters'")
+
+
+def _literal_assignments(name: str, source: str) -> dict:
+    values = {}
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        try:
+            values[target.id] = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError):
+            segment = ast.get_source_segment(source, value)
+            raise ValueError(
+                f"study {name!r}: parameter {target.id!r} must be a plain literal, got {segment}"
+            ) from None
+    return values
+
+
+def preset_names(name: str, *, root: str | Path | None = None) -> list[str]:
+    """The presets a study accepts: ``book`` and those in presets.yaml."""
+    return [BOOK, *(key for key in study_presets(name, root=root) if key != CHECKS)]
+
+
+def chosen_parameters(
+    name: str,
+    preset: str | None = None,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    root: str | Path | None = None,
+) -> dict:
+    """The parameters that differ from the notebook: the preset's, updated with ``overrides``.
+
+    ValueError for an unknown preset or a name that is not a parameter of the notebook.
+    """
+    defaults = notebook_parameters(name, root=root)
+    allowed = preset_names(name, root=root)
+    if preset not in (None, *allowed):
+        raise ValueError(
+            f"unknown preset {preset!r} for study {name!r}: allowed are {', '.join(allowed)}"
+        )
+    from_preset = {} if preset in (None, BOOK) else study_presets(name, root=root)[preset] or {}
+    if not isinstance(from_preset, dict):
+        raise ValueError(f"notebooks/presets.yaml: {name}.{preset} must map names to values")
+    for source, values in [(f"preset {preset!r} in presets.yaml", from_preset), ("", overrides)]:
+        unknown = [key for key in values or {} if key not in defaults]
+        if unknown:
+            where = f" (from {source})" if source else ""
+            raise ValueError(
+                f"unknown parameter {', '.join(map(repr, unknown))}{where} for study {name!r}: "
+                f"allowed are {', '.join(defaults)}"
+            )
+    return {**from_preset, **(overrides or {})}
+
+
+def resolve_parameters(
+    name: str,
+    preset: str | None = None,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    root: str | Path | None = None,
+) -> dict:
+    """All parameters of a run: the notebook defaults, then the preset, then ``overrides``.
+
+    ``preset`` None or ``"book"`` means the defaults. ValueError (before anything runs) for an
+    unknown preset, naming the allowed ones, or an unknown parameter, naming the allowed ones.
+    """
+    chosen = chosen_parameters(name, preset, overrides, root=root)
+    return {**notebook_parameters(name, root=root), **chosen}
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def default_output(name: str, preset: str | None = None, *, root: str | Path | None = None):
+    """``_build/runs/<name>[-<preset>].ipynb`` under the root."""
+    suffix = f"-{preset}" if preset not in (None, BOOK) else ""
+    return _root(root) / "_build" / "runs" / f"{name}{suffix}.ipynb"
+
+
+def run_study(
+    name: str,
+    *,
+    preset: str | None = None,
+    parameters: Mapping[str, object] | None = None,
+    output: str | Path | None = None,
+    cwd: str | Path | None = None,
+    root: str | Path | None = None,
+) -> Path:
+    """Execute a study with papermill and return the path of the executed notebook.
+
+    The notebook runs in a fresh ``python3`` kernel, in ``cwd`` (default: the root), and is
+    written to ``output`` (default: ``default_output``) only once it has finished: it executes
+    into a temporary file that then replaces ``output``. If a cell raises, the executed notebook
+    is kept as ``<output>.failed.ipynb`` and StudyError carries the cell's exception line.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    root = _root(root)
+    chosen = chosen_parameters(name, preset, parameters, root=root)
+    output = Path(output) if output else default_output(name, preset, root=root)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.stem}.{os.getpid()}.partial.ipynb")
+    failed = output.with_suffix(".failed.ipynb")
+    try:
+        papermill.execute_notebook(
+            str(study_path(name, root=root)),
+            str(partial),
+            parameters=chosen,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(cwd or root),
+            # silence the kernel process's own log (not the notebook's outputs): ipykernel warns
+            # on every start about local TCP and logs the interrupt jupyter_client sends at
+            # shutdown; a kernel that really fails still raises (DeadKernelError, timeouts)
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+        )
+    except papermill.PapermillExecutionError as error:
+        os.replace(partial, failed)
+        raise StudyError(
+            f"study {name!r} failed in cell [{error.exec_count}]: {error.ename}: {error.evalue} "
+            f"(executed notebook: {failed})"
+        ) from None
+    except (CellTimeoutError, DeadKernelError) as error:
+        raise StudyError(f"study {name!r} failed: {type(error).__name__}: {error}") from None
+    else:
+        os.replace(partial, output)
+        failed.unlink(missing_ok=True)
+    finally:
+        partial.unlink(missing_ok=True)
+    return output
+
+
+def smoke_notebook(name: str, dest_dir: str | Path, *, root: str | Path | None = None) -> Path:
+    """Write ``dest_dir/<name>.ipynb``: the study with its smoke parameters injected (papermill,
+    not executed) and, last, a cell that checks the ``smoke_checks`` bounds of its records."""
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    chosen = chosen_parameters(name, "smoke", root=root)
+    checks = study_presets(name, root=root).get(CHECKS) or {}
+    notebook = load_notebook_node(str(study_path(name, root=root)))
+    notebook = parameterize_notebook(notebook, chosen, kernel_name=KERNEL, language="python")
+    source = f"from rnnbook.records import check_records\n\ncheck_records({pprint.pformat(checks)})"
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [CHECKS]})
+    notebook.cells.append(cell)
+    return _write_atomic(Path(dest_dir) / f"{name}.ipynb", nbformat.writes(notebook))
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+# -- the book --------------------------------------------------------------------------------
+
+STUDIES_DIR = Path("book") / "studies"  # executed notebooks, generated; cited by _toc.yml
+
+
+def book_studies(root: str | Path = ".") -> list[str]:
+    """The studies whose executed notebooks ``_toc.yml`` lists under ``book/studies/``."""
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text(encoding="utf-8"))
+    prefix = STUDIES_DIR.as_posix() + "/"
+    return [Path(f).stem for f in _toc_files(toc) if f.startswith(prefix)]
+
+
+def _toc_files(node: object) -> list[str]:
+    if isinstance(node, list):
+        return [f for item in node for f in _toc_files(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [str(node["file"])] if "file" in node else []
+    return own + [f for value in node.values() for f in _toc_files(value)]
+
+
+def package_digest() -> str:
+    """SHA-256 of the package's source (``rnnbook/**/*.py`` and its style files)."""
+    digest = hashlib.sha256()
+    files = [p for p in PACKAGE_DIR.rglob("*") if p.suffix in (".py", ".mplstyle")]
+    for path in sorted(files):
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def study_digest(name: str, *, root: str | Path | None = None) -> str:
+    """SHA-256 of what a book execution depends on: the source notebook, its presets entry and
+    the package source."""
+    digest = hashlib.sha256(study_path(name, root=root).read_bytes() + b"\0")
+    entry = json.dumps(study_presets(name, root=root), sort_keys=True, default=str)
+    digest.update(entry.encode() + b"\0" + package_digest().encode())
+    return digest.hexdigest()
+
+
+def _book_output(name: str, root: Path) -> tuple[Path, Path]:
+    output = root / STUDIES_DIR / f"{name}.ipynb"
+    return output, output.with_name(f".{name}.sha256")
+
+
+def book_study_is_current(name: str, root: str | Path = ".") -> bool:
+    """True if ``book/studies/<name>.ipynb`` exists and its stamp ``.<name>.sha256`` matches
+    ``study_digest``."""
+    root = Path(root).resolve()
+    output, stamp = _book_output(name, root)
+    return (
+        output.is_file()
+        and stamp.is_file()
+        and stamp.read_text().strip() == study_digest(name, root=root)
+    )
+
+
+def execute_book_study(name: str, root: str | Path = ".") -> bool:
+    """Execute a study on its book defaults into ``book/studies/<name>.ipynb``, then write its
+    stamp, unless ``book_study_is_current``. True if it was executed."""
+    root = Path(root).resolve()
+    if book_study_is_current(name, root):
+        return False
+    output, stamp = _book_output(name, root)
+    digest = study_digest(name, root=root)  # taken before the run: a change during it re-runs
+    run_study(name, output=output, cwd=root, root=root)
+    _write_atomic(stamp, digest + "\n")
+    return True
+
+
+def jupyter_book_command() -> str:
+    """The ``jupyter-book`` next to this Python (the virtualenv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "jupyter-book"
+    if beside.is_file():
+        return str(beside)
+    import shutil
+
+    found = shutil.which("jupyter-book")
+    if not found:
+        raise FileNotFoundError("jupyter-book not found: install rnnbook with the [book] extra")
+    return found
+
+
+def build_book(root: str | Path = ".", *, log=print) -> Path:
+    """Execute the changed studies of ``_toc.yml``, then ``jupyter-book build ROOT -W -n
+    --keep-going``. Returns ``_build/html/index.html``; BookBuildError if the build fails."""
+    root = Path(root).resolve()
+    names = book_studies(root)
+    for name in names:
+        study_path(name, root=root)  # every study exists before anything runs
+    for name in names:
+        if book_study_is_current(name, root):
+            log(f"{name}: up to date ({STUDIES_DIR / name}.ipynb)")
+            continue
+        log(f"{name}: executing into {STUDIES_DIR / name}.ipynb")
+        execute_book_study(name, root)
+    command = [jupyter_book_command(), "build", str(root), "-W", "-n", "--keep-going"]
+    returncode = subprocess.call(command, cwd=root)
+    if returncode:
+        raise BookBuildError(f"jupyter-book build failed (exit status {returncode})", returncode)
+    return root / "_build" / "html" / "index.html"
