@@ -7,6 +7,7 @@ import torch
 
 from rnnbook.models import ModelConfig, RateRNN
 from rnnbook.models.init import spectral_radius
+from rnnbook.models.scan import leaky_scan
 
 
 def _config(**kw):
@@ -66,13 +67,26 @@ def test_input_noise_reaches_the_state_with_sqrt_2_alpha_sigma():
     assert states[:, 0].var() == pytest.approx(2 * alpha * sigma**2, rel=0.03)
 
 
-def _reference_forward(model, inputs):
-    """A plain, unoptimised Euler loop written straight from the equations."""
+def _reference_forward(model, inputs, seed):
+    """A plain, unoptimised Euler loop written straight from the equations (autograd only).
+
+    It draws the noise in the model's order (input noise, then recurrent noise) from its own
+    generator seeded like the model's, so noisy rollouts can be compared exactly.
+    """
     cfg, f = model.config, model.activation
+    batch, n_steps, _ = inputs.shape
+    gen = torch.Generator().manual_seed(seed)
+    if cfg.sigma_in > 0:
+        inputs = inputs + (2 / cfg.alpha) ** 0.5 * cfg.sigma_in * torch.randn(
+            inputs.shape, generator=gen
+        )
+    noise = torch.zeros(n_steps, batch, cfg.n_rec)
+    if cfg.sigma_rec > 0:
+        noise = torch.randn(n_steps * batch, cfg.n_rec, generator=gen).view(n_steps, batch, -1)
+        noise = (2 / cfg.alpha) ** 0.5 * cfg.sigma_rec * noise
     w_in, w = model.input.effective_weight(), model.recurrence.effective_weight()
-    x = torch.zeros(inputs.shape[0], cfg.n_rec)
-    states = []
-    for t in range(inputs.shape[1]):
+    x, states = torch.zeros(batch, cfg.n_rec), []
+    for t in range(n_steps):
         r = f(x)
         rec = r @ w.T
         if model.gate is not None:
@@ -80,30 +94,64 @@ def _reference_forward(model, inputs):
             rec = (
                 torch.sigmoid(inputs[:, t] @ g.input_weight.T + r @ g.rate_weight.T + g.bias) * rec
             )
-        x = (1 - cfg.alpha) * x + cfg.alpha * (rec + inputs[:, t] @ w_in.T + model.bias)
+        drive = inputs[:, t] @ w_in.T + model.bias + noise[t]
+        x = (1 - cfg.alpha) * x + cfg.alpha * (rec + drive)
         states.append(x)
     states = torch.stack(states, 1)
     return states, f(states) @ model.readout.effective_weight().T + model.readout_bias
 
 
-@pytest.mark.parametrize(
-    "kw",
-    [
-        {},
-        {"dale": True},
-        {"dale": True, "gating": True},
-        {"activation": "tanh"},
-        {"activation": "softplus", "readout": "excitatory", "dale": True},
-    ],
-)
-def test_forward_equals_the_reference_loop(kw):
+CONSTRAINTS = [
+    {},
+    {"dale": True},
+    {"dale": True, "gating": True},
+    {"activation": "tanh", "train_recurrent": False},
+    {"activation": "softplus", "readout": "excitatory", "dale": True},
+    {"sigma_rec": 0.2, "sigma_in": 0.1},
+    {"dale": True, "gating": True, "sigma_rec": 0.1, "train_recurrent": False},
+]
+
+
+@pytest.mark.parametrize("kw", CONSTRAINTS)
+def test_forward_and_gradients_equal_the_reference_loop(kw):
     model = RateRNN(_config(**kw), seed=3)
     inputs = torch.randn(5, 12, 2)
-    rollout = model(inputs)
-    states, outputs = _reference_forward(model, inputs)
+    targets = torch.randn(5, 12, 2)
+    rollout = model(inputs, generator=torch.Generator().manual_seed(9))
+    loss = ((rollout.outputs - targets) ** 2).mean() + rollout.rates.pow(2).mean()
+    fast = torch.autograd.grad(loss, list(model.parameters()))
+    states, outputs = _reference_forward(model, inputs, seed=9)
+    ref_loss = ((outputs - targets) ** 2).mean() + model.activation(states).pow(2).mean()
+    reference = torch.autograd.grad(ref_loss, list(model.parameters()))
     torch.testing.assert_close(rollout.states, states, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(rollout.outputs, outputs, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(rollout.rates, model.activation(states))
+    for a, b in zip(fast, reference, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
+def test_scan_backward_passes_gradcheck(activation):
+    gen = torch.Generator().manual_seed(0)
+    drive = torch.randn(6, 3, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    x0 = torch.randn(3, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    w_t = (0.5 * torch.randn(4, 4, generator=gen, dtype=torch.float64)).requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda d, x, w: leaky_scan(d, x, w, 0.3, activation), (drive, x0, w_t)
+    )
+
+
+def test_fixed_recurrence_is_not_trained():
+    model = RateRNN(_config(train_recurrent=False, dale=True), seed=0)
+    before = model.recurrence.effective_weight().clone()
+    names = [name for name, _ in model.named_parameters()]
+    assert not any(name.startswith("recurrence.") for name in names)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        model(torch.randn(4, 8, 2)).outputs.pow(2).sum().backward()
+        opt.step()
+    assert torch.equal(model.recurrence.effective_weight(), before)
+    assert "recurrence.weight_raw" in model.state_dict()
 
 
 def test_same_seed_same_weights_different_seed_different_weights():

@@ -25,6 +25,7 @@ class ModelConfig:
     e_frac: float = 0.8  # fraction of excitatory units (with dale)
     readout: str = "all"  # which units the readout sees: all | excitatory (needs dale)
     gating: bool = False  # multiplicative gate on the recurrent current (RNNWithGateDale)
+    train_recurrent: bool = True  # False: recurrent weights stay at their initial values
 
     def __post_init__(self):
         for name in ("n_in", "n_out", "n_rec", "dt", "tau", "spectral_radius"):

@@ -5,7 +5,8 @@
 
 with input noise ``n_t = sqrt(2 / alpha) sigma_in xi2_t`` (so that it also reaches the
 state with amplitude sqrt(2 alpha) sigma_in). Constraints are modules: the recurrence
-(dense or Dale), the non-negative input/readout weights of Dale networks, the gate.
+(dense or Dale, trained or fixed), the non-negative input/readout weights of Dale networks,
+the gate. Ungated networks integrate with a hand-written backward pass (``models.scan``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from torch import nn
 
 from rnnbook.models.config import ModelConfig
 from rnnbook.models.dale import DaleRecurrence, NonNegative
+from rnnbook.models.fixed import freeze
 from rnnbook.models.gating import MultiplicativeGate
 from rnnbook.models.init import gaussian
 from rnnbook.models.recurrence import DenseRecurrence
+from rnnbook.models.scan import leaky_scan
 from rnnbook.seeding import Seeds
 
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "softplus": nn.functional.softplus}
@@ -78,6 +81,8 @@ class RateRNN(nn.Module):
             )
             self.input = Linear(w_in)
             self.readout = Linear(w_out)
+        if not config.train_recurrent:
+            freeze(self.recurrence)
         self.bias = nn.Parameter(torch.zeros(n_rec))
         self.readout_bias = nn.Parameter(torch.zeros(n_out))
         self.gate = MultiplicativeGate(n_in, n_rec, generator=gen) if config.gating else None
@@ -108,24 +113,24 @@ class RateRNN(nn.Module):
             drive = drive + scale * torch.randn(drive.shape, generator=gen, device=drive.device)
         drive = drive.view(n_steps, batch, cfg.n_rec)
         x = inputs.new_zeros(batch, cfg.n_rec) if h0 is None else h0.expand(batch, -1)
-        states = self._integrate(x, drive, inputs)  # [B, T, N]
+        if self.gate is None:
+            w_t = self.recurrence.effective_weight().T
+            states = leaky_scan(drive, x, w_t, cfg.alpha, cfg.activation).transpose(0, 1)
+        else:
+            states = self._integrate_gated(x, drive, inputs)  # [B, T, N]
         rates = self.activation(states)
         outputs = rates @ self.readout.effective_weight().T + self.readout_bias
         return Rollout(outputs=outputs, states=states, rates=rates)
 
-    def _integrate(self, x: torch.Tensor, drive: torch.Tensor, inputs: torch.Tensor):
-        """Euler steps over ``drive [T, B, N]`` from ``x [B, N]``; returns states [B, T, N]."""
+    def _integrate_gated(self, x: torch.Tensor, drive: torch.Tensor, inputs: torch.Tensor):
+        """Gated Euler steps over ``drive [T, B, N]`` from ``x [B, N]`` (autograd); [B, T, N]."""
         alpha = self.config.alpha
         w_rec_t = self.recurrence.effective_weight().T
-        gate_drive = self.gate.input_drive(inputs).unbind(0) if self.gate is not None else None
+        gate_drive = self.gate.input_drive(inputs).unbind(0)
         states = []
         for t, drive_t in enumerate(drive.unbind(0)):
             r = self.activation(x)
-            if gate_drive is None:
-                target = torch.addmm(drive_t, r, w_rec_t)
-            else:
-                target = drive_t + self.gate(gate_drive[t], r) * (r @ w_rec_t)
-            x = torch.lerp(x, target, alpha)
+            x = torch.lerp(x, drive_t + self.gate(gate_drive[t], r) * (r @ w_rec_t), alpha)
             states.append(x)
         return torch.stack(states, dim=1)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from rnnbook.runtime import threads_for, torch_threads, tune_for_training
 from rnnbook.seeding import Seeds
 from rnnbook.tasks import Task
 from rnnbook.training.callbacks import Curriculum, EarlyStopping, ProgressBar
@@ -73,11 +74,18 @@ def train(
     optimiser step, so the model keeps the parameters of the last good step. The model is
     also evaluated before the first step (``eval_step`` 0).
 
-    Denormal floats are flushed to zero (``torch.set_flush_denormal(True)``, a process-wide
-    CPU setting): once a loss is near zero, gradients and Adam's moments underflow into
-    denormals, which made training steps on this machine 15x slower and growing.
+    Speed settings (``rnnbook.runtime``): the thread count is chosen by network size for the
+    duration of the call; denormals are flushed to zero and glibc is kept from mmap'ing large
+    tensors, both process-wide (a near-zero loss made steps 15x slower without the first; long
+    sequences drift from 3 to 6 s per step without the second).
     """
-    torch.set_flush_denormal(True)
+    tune_for_training()
+    n_rec = getattr(getattr(model, "config", None), "n_rec", 0)
+    with torch_threads(threads_for(n_rec)):
+        return _train(model, task, config, seed, callbacks, progress)
+
+
+def _train(model, task, config, seed, callbacks, progress) -> History:
     device = next(model.parameters()).device
     seeds = Seeds.from_seed(seed)
     task_gen, eval_gen = seeds.generator("task"), seeds.generator("eval")
