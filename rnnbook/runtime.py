@@ -1,7 +1,10 @@
 """Process-level settings that decide CPU training speed, measured on 2-core machines.
 
-- Threads: small networks (n_rec <= 256) train as fast on one thread as on two, because their
-  matmuls are too small to split; large ones need every core. ``threads_for`` encodes that.
+- Threads: networks of n_rec <= 64 train as fast on one thread as on two (their matmuls are too
+  small to split), so they leave the other core free; larger ones are faster on every core
+  (2AFC size, batch 64, T 100, ms per step on 1 / 2 threads: N=32 7.1 / 6.7, N=64 10.9 / 10.9,
+  N=128 20.9 / 18.5, N=256 50.7 / 35.7). ``threads_for`` encodes that. Parallel training of
+  many networks (``rnnbook.ensembles``) runs one thread per worker process instead.
 - Allocator: tensors over 32 MB come from fresh mmap'd pages every step, and long sequences
   drift from 3 s to 6 s per step; keeping glibc from using mmap for them removes the drift.
 - Denormals: once a loss is near zero, gradients underflow into denormal floats, which the CPU
@@ -17,7 +20,7 @@ from contextlib import contextmanager
 
 import torch
 
-SMALL_NETWORK = 256  # n_rec up to which one thread is as fast as two (PERF_NOTES, workload A)
+SMALL_NETWORK = 64  # n_rec up to which one thread is as fast as two (measured, see above)
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc mallopt parameters
 _tuned = False
 
