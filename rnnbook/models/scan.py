@@ -38,9 +38,10 @@ class _LeakyScan(torch.autograd.Function):
         states = torch.empty_like(drive)  # [T, B, N]: x_{t+1}
         rates = torch.empty_like(drive)  # [T, B, N]: r_t = f(x_t), kept for the backward pass
         x = x0
+        step = torch.addmm if w_t.dim() == 2 else torch.baddbmm  # stacked: w_t [K, N, N]
         for t in range(drive.shape[0]):
             r = f(x, rates[t])
-            x = torch.lerp(x, torch.addmm(drive[t], r, w_t), alpha, out=states[t])
+            x = torch.lerp(x, step(drive[t], r, w_t), alpha, out=states[t])
         ctx.save_for_backward(x0, w_t, states, rates)
         ctx.alpha, ctx.activation = alpha, activation
         return states
@@ -49,7 +50,7 @@ class _LeakyScan(torch.autograd.Function):
     def backward(ctx, grad_states):
         x0, w_t, states, rates = ctx.saved_tensors
         alpha, n_steps, activation = ctx.alpha, states.shape[0], ctx.activation
-        w_alpha = w_t.T * alpha  # alpha W: [N_post, N_pre]
+        w_alpha = w_t.transpose(-1, -2) * alpha  # alpha W: [(K,) N_post, N_pre]
         grad_states = grad_states.contiguous()
         # a_t = dL/dx_t, carried backwards; dL/ddrive_{t-1} = alpha a_t (scaled once at the end)
         grad_drive = torch.empty_like(states)
@@ -63,9 +64,13 @@ class _LeakyScan(torch.autograd.Function):
         grad_x0 = a if ctx.needs_input_grad[1] else None
         grad_drive.mul_(alpha)
         grad_w_t = None
-        if ctx.needs_input_grad[2]:
+        if ctx.needs_input_grad[2] and w_t.dim() == 2:
             n = states.shape[-1]
             grad_w_t = rates.reshape(-1, n).T @ grad_drive.reshape(-1, n)
+        elif ctx.needs_input_grad[2]:  # stacked: [T, K, B, N] -> per member [K, T*B, N]
+            k, n = states.shape[1], states.shape[-1]
+            members = [t.transpose(0, 1).reshape(k, -1, n) for t in (rates, grad_drive)]
+            grad_w_t = members[0].transpose(1, 2) @ members[1]
         return grad_drive, grad_x0, grad_w_t, None, None
 
 
@@ -75,5 +80,6 @@ def leaky_scan(
     """Euler-integrate the leaky RNN over ``drive [T, B, N]`` from ``x0 [B, N]``.
 
     w_t: [N, N] the transposed recurrent weight (pre, post). Returns states [T, B, N].
+    Stacked networks: drive [T, K, B, N], x0 [K, B, N], w_t [K, N, N].
     """
     return _LeakyScan.apply(drive, x0.expand_as(drive[0]).contiguous(), w_t, alpha, activation)
