@@ -182,3 +182,19 @@ def test_alpha_is_derived_not_stored():
     assert cfg.alpha == pytest.approx(0.2)
     assert "alpha" not in {f for f in cfg.__dataclass_fields__}
     assert math.isclose(ModelConfig(n_in=1, n_out=1, dt=5, tau=50).alpha, 0.1)
+
+
+def test_stacked_scan_equals_one_scan_per_network():
+    gen = torch.Generator().manual_seed(1)
+    drive = torch.randn(7, 3, 4, 5, generator=gen, requires_grad=True)  # [T, K, B, N]
+    w_t = (0.4 * torch.randn(3, 5, 5, generator=gen)).requires_grad_()
+    x0 = torch.zeros(3, 4, 5)
+    stacked = leaky_scan(drive, x0, w_t, 0.2, "tanh")
+    stacked.square().sum().backward()
+    for k in range(3):
+        d, w = drive.detach()[:, k].requires_grad_(), w_t.detach()[k].requires_grad_()
+        single = leaky_scan(d, x0[k], w, 0.2, "tanh")
+        single.square().sum().backward()
+        torch.testing.assert_close(stacked[:, k], single)
+        torch.testing.assert_close(drive.grad[:, k], d.grad)
+        torch.testing.assert_close(w_t.grad[k], w.grad)
