@@ -28,6 +28,7 @@ import torch
 
 import rnnbook
 from rnnbook.models import MODELS, ModelConfig
+from rnnbook.runtime import threads_for
 from rnnbook.tasks import TASKS, TaskConfig
 from rnnbook.training import History, TrainConfig, train
 
@@ -162,7 +163,7 @@ def _metadata(spec: RunSpec, *, wall_time: float) -> dict:
         "torch_version": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "threads": torch.get_num_threads(),
+        "threads": threads_for(spec.model_config.n_rec),  # what train() runs with
         "wall_time_s": round(wall_time, 3),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -1,0 +1,67 @@
+"""Which runs can train as one stack: the same architecture and schedule, per-member rest.
+
+Members may differ in seed, task config (trials of different lengths are zero-padded at the
+end, which a causal network never sees), the ``ModelConfig`` fields that change no parameter
+shape and no op (``MODEL_PER_MEMBER``) and the ``TrainConfig`` fields applied per member
+(``TRAIN_PER_MEMBER``). Any other field, including fields added later, must be equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from rnnbook.models import MODELS, RateRNN
+from rnnbook.runs import RunSpec
+
+MODEL_PER_MEMBER = ("dt", "tau", "sigma_rec", "sigma_in", "spectral_radius", "e_frac", "readout")
+TRAIN_PER_MEMBER = ("lr", "weight_decay", "grad_clip")
+_UNSUPPORTED = ("curriculum", "target_accuracy")  # they change a member's schedule
+
+
+def stack_problem(specs: list[RunSpec]) -> str | None:
+    """Why ``specs`` cannot train as one stack, naming the field; None if they can."""
+    for spec in specs:
+        problem = _unsupported(spec)
+        if problem is not None:
+            return problem
+    for spec in specs[1:]:
+        problem = _difference(specs[0], spec)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _unsupported(spec: RunSpec) -> str | None:
+    if MODELS[spec.model] is not RateRNN:
+        return f"RunSpec.model = {spec.model!r} (the stacked path trains rate RNNs only)"
+    if spec.model_config.gating:
+        return "ModelConfig.gating = True (the stacked path has no gate)"
+    for name in _UNSUPPORTED:
+        value = getattr(spec.train_config, name)
+        if value is not None:
+            return f"TrainConfig.{name} = {value!r} (seed {spec.seed})"
+    return None
+
+
+def _difference(first: RunSpec, spec: RunSpec) -> str | None:
+    if spec.task != first.task:
+        return f"RunSpec.task differs between members ({first.task!r} vs {spec.task!r})"
+    for part, free in (("model_config", MODEL_PER_MEMBER), ("train_config", TRAIN_PER_MEMBER)):
+        ours, theirs = getattr(first, part), getattr(spec, part)
+        for f in dataclasses.fields(ours):
+            a, b = getattr(ours, f.name), getattr(theirs, f.name)
+            if f.name not in free and a != b:
+                return (
+                    f"{type(ours).__name__}.{f.name} differs between members ({a!r} vs {b!r}); "
+                    f"only {', '.join(free)} may differ"
+                )
+    return None
+
+
+def check_stackable(specs: list[RunSpec]) -> None:
+    """Raise ValueError naming the field that keeps ``specs`` from training as one stack."""
+    problem = stack_problem(specs)
+    if problem is not None:
+        raise ValueError(
+            f"method='stacked' cannot train these runs: {problem}; use method='processes'"
+        )
