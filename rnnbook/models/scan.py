@@ -22,13 +22,16 @@ _ACTIVATIONS_OUT = {
 }
 
 
-def _derivative(name: str, x: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
-    """f'(x) from x and r = f(x)."""
+def _derivative(name: str, r: torch.Tensor) -> torch.Tensor:
+    """f'(x) from the rates r = f(x) alone."""
     if name == "relu":
-        return (x > 0).to(x.dtype)
+        return (r > 0).to(r.dtype)
     if name == "tanh":
         return 1 - r * r
-    return torch.sigmoid(x)  # softplus
+    return -torch.expm1(-r)  # softplus: sigmoid(x) = 1 - exp(-softplus(x))
+
+
+_BULK = 1 << 23  # up to this many state entries, f' is computed for all steps in one op
 
 
 class _LeakyScan(torch.autograd.Function):
@@ -55,9 +58,10 @@ class _LeakyScan(torch.autograd.Function):
         # a_t = dL/dx_t, carried backwards; dL/ddrive_{t-1} = alpha a_t (scaled once at the end)
         grad_drive = torch.empty_like(states)
         a = grad_drive[-1].copy_(grad_states[-1])
+        # small problems: f' in one op; large ones: per step, while the rates are in cache
+        gains = _derivative(activation, rates) if rates.numel() <= _BULK else None
         for t in range(n_steps - 1, -1, -1):
-            x = states[t - 1] if t > 0 else x0  # x_t
-            gain = _derivative(activation, x, rates[t])
+            gain = gains[t] if gains is not None else _derivative(activation, rates[t])
             carried = grad_states[t - 1].add(a, alpha=1 - alpha) if t > 0 else a * (1 - alpha)
             out = grad_drive[t - 1] if t > 0 else None
             a = torch.addcmul(carried, a @ w_alpha, gain, out=out)
