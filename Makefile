@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: setup book test lint clean
+.PHONY: setup book test bench lint clean
 
 setup: $(STAMP)
 
@@ -21,6 +22,16 @@ book: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Benchmarks (benchmarks/RESULTS.md): PsychRNN and TensorFlow are installed here only,
+# never by setup, so the test suite stays fast to install. ARGS=--quick for a short run.
+bench: setup $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks $(ARGS)
+
+$(BENCH_STAMP): pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -c "from importlib.metadata import version as v; assert v('psychrnn') == '1.0.0', 'psychrnn ' + v('psychrnn') + ' is installed, not 1.0.0: install it with pip<24.1'"
+	touch $(BENCH_STAMP)
 
 lint: setup
 	$(BIN)/ruff check rnnbook tests benchmarks
