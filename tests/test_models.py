@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnnbook.models import ModelConfig, RateRNN
+from rnnbook.models.gated_scan import gated_scan
 from rnnbook.models.init import spectral_radius
 from rnnbook.models.scan import leaky_scan
 
@@ -198,3 +199,17 @@ def test_stacked_scan_equals_one_scan_per_network():
         torch.testing.assert_close(stacked[:, k], single)
         torch.testing.assert_close(drive.grad[:, k], d.grad)
         torch.testing.assert_close(w_t.grad[k], w.grad)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
+def test_gated_scan_backward_passes_gradcheck(activation):
+    gen = torch.Generator().manual_seed(2)
+
+    def rand(*shape, scale=1.0):
+        x = scale * torch.randn(*shape, generator=gen, dtype=torch.float64)
+        return x.requires_grad_()
+
+    args = (rand(5, 3, 4), rand(5, 3, 4), rand(3, 4), rand(4, 4, scale=0.5), rand(4, 4, scale=0.5))
+    assert torch.autograd.gradcheck(
+        lambda d, g, x, w, wg: gated_scan(d, g, x, w, wg, 0.3, activation), args
+    )

@@ -6,7 +6,7 @@
 with input noise ``n_t = sqrt(2 / alpha) sigma_in xi2_t`` (so that it also reaches the
 state with amplitude sqrt(2 alpha) sigma_in). Constraints are modules: the recurrence
 (dense or Dale, trained or fixed), the non-negative input/readout weights of Dale networks,
-the gate. Ungated networks integrate with a hand-written backward pass (``models.scan``).
+the gate. Both integrate with a hand-written backward pass (``models.scan``, ``models.gated_scan``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from torch import nn
 from rnnbook.models.config import ModelConfig
 from rnnbook.models.dale import DaleRecurrence, NonNegative
 from rnnbook.models.fixed import freeze
+from rnnbook.models.gated_scan import gated_scan
 from rnnbook.models.gating import MultiplicativeGate
 from rnnbook.models.init import gaussian
 from rnnbook.models.recurrence import DenseRecurrence
@@ -117,22 +118,13 @@ class RateRNN(nn.Module):
             w_t = self.recurrence.effective_weight().T
             states = leaky_scan(drive, x, w_t, cfg.alpha, cfg.activation).transpose(0, 1)
         else:
-            states = self._integrate_gated(x, drive, inputs)  # [B, T, N]
+            w_t, wg_t = self.recurrence.effective_weight().T, self.gate.rate_weight.T
+            gate_drive = self.gate.input_drive(inputs)  # [T, B, N]
+            states = gated_scan(drive, gate_drive, x, w_t, wg_t, cfg.alpha, cfg.activation)
+            states = states.transpose(0, 1)
         rates = self.activation(states)
         outputs = rates @ self.readout.effective_weight().T + self.readout_bias
         return Rollout(outputs=outputs, states=states, rates=rates)
-
-    def _integrate_gated(self, x: torch.Tensor, drive: torch.Tensor, inputs: torch.Tensor):
-        """Gated Euler steps over ``drive [T, B, N]`` from ``x [B, N]`` (autograd); [B, T, N]."""
-        alpha = self.config.alpha
-        w_rec_t = self.recurrence.effective_weight().T
-        gate_drive = self.gate.input_drive(inputs).unbind(0)
-        states = []
-        for t, drive_t in enumerate(drive.unbind(0)):
-            r = self.activation(x)
-            x = torch.lerp(x, drive_t + self.gate(gate_drive[t], r) * (r @ w_rec_t), alpha)
-            states.append(x)
-        return torch.stack(states, dim=1)
 
     def _noise_generator(self, device: torch.device) -> torch.Generator:
         if self.noise_generator.device != torch.device(device):
