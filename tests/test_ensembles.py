@@ -33,6 +33,12 @@ def assert_same_run(single, member, *, rtol=0.0, atol=0.0):
     for name in ("loss", "grad_norm", "eval_loss"):
         ours, theirs = getattr(member.history, name), getattr(single.history, name)
         torch.testing.assert_close(torch.tensor(ours), torch.tensor(theirs), rtol=rtol, atol=atol)
+    ours, theirs = member.history.param_grad_norm, single.history.param_grad_norm
+    assert sorted(ours) == sorted(theirs) and theirs
+    for name in theirs:
+        torch.testing.assert_close(
+            torch.tensor(ours[name]), torch.tensor(theirs[name]), rtol=max(rtol, 1e-6), atol=atol
+        )
     ours, theirs = member.model.state_dict(), single.model.state_dict()
     for name in theirs:
         torch.testing.assert_close(ours[name], theirs[name], rtol=rtol, atol=atol)

@@ -40,6 +40,9 @@ def _unsupported(spec: RunSpec) -> str | None:
         value = getattr(spec.train_config, name)
         if value is not None:
             return f"TrainConfig.{name} = {value!r} (seed {spec.seed})"
+    if spec.train_config.contrastive_weight > 0:
+        weight = spec.train_config.contrastive_weight
+        return f"TrainConfig.contrastive_weight = {weight!r} (the stacked path has no such term)"
     return None
 
 

@@ -141,7 +141,8 @@ def _losses(members, outputs, trials, loss_name: str) -> list[torch.Tensor]:
 
 def _train(members: list[_Member], stack: _Stack, device, progress: bool) -> None:
     cfg = members[0].spec.train_config  # its shared fields: n_steps, batch size, loss, eval
-    trainable = [p for p in stack.params.values() if p.requires_grad]
+    names = [n for n, p in stack.params.items() if p.requires_grad]
+    trainable = [stack.params[n] for n in names]
     adam = batched.MemberAdam(
         trainable,
         [m.spec.train_config.lr for m in members],
@@ -161,16 +162,20 @@ def _train(members: list[_Member], stack: _Stack, device, progress: bool) -> Non
         for p in trainable:
             p.grad = None
         sum(loss for loss, on in zip(losses, active, strict=True) if on).backward()
+        param_norms = torch.stack([p.grad.flatten(1).norm(dim=1) for p in trainable], 1).tolist()
         norms = batched.clip_grad_norms(trainable, max_norms)
         for m, loss, norm in zip(members, losses, norms, strict=True):
             _check(m, loss, norm, step)
         active = [m.failure is None for m in members]
         adam.step(active)
-        for m, loss, norm, on in zip(members, losses, norms, active, strict=True):
+        rows = zip(members, losses, norms, active, param_norms, strict=True)
+        for m, loss, norm, on, each in rows:
             if on:
                 m.history.step.append(step)
                 m.history.loss.append(loss.item())
                 m.history.grad_norm.append(norm.item())
+                for name, value in zip(names, each, strict=True):
+                    m.history.param_grad_norm.setdefault(name, []).append(value)
         if step == cfg.n_steps or step % cfg.eval_every == 0:
             _evaluate(members, stack, cfg, device, step=step)
 

@@ -26,6 +26,7 @@ class ModelConfig:
     readout: str = "all"  # which units the readout sees: all | excitatory (needs dale)
     gating: bool = False  # multiplicative gate on the recurrent current (RNNWithGateDale)
     train_recurrent: bool = True  # False: recurrent weights stay at their initial values
+    bias: bool = True  # False: no recurrent or readout bias (fixed at zero, never trained)
 
     def __post_init__(self):
         for name in ("n_in", "n_out", "n_rec", "dt", "tau", "spectral_radius"):

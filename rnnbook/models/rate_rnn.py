@@ -84,8 +84,12 @@ class RateRNN(nn.Module):
             self.readout = Linear(w_out)
         if not config.train_recurrent:
             freeze(self.recurrence)
-        self.bias = nn.Parameter(torch.zeros(n_rec))
-        self.readout_bias = nn.Parameter(torch.zeros(n_out))
+        if config.bias:
+            self.bias = nn.Parameter(torch.zeros(n_rec))
+            self.readout_bias = nn.Parameter(torch.zeros(n_out))
+        else:  # buffers: in the state dict and moved by .to(), never trained
+            self.register_buffer("bias", torch.zeros(n_rec))
+            self.register_buffer("readout_bias", torch.zeros(n_out))
         self.gate = MultiplicativeGate(n_in, n_rec, generator=gen) if config.gating else None
         self.activation = _ACTIVATIONS[config.activation]
 
@@ -125,6 +129,24 @@ class RateRNN(nn.Module):
         rates = self.activation(states)
         outputs = rates @ self.readout.effective_weight().T + self.readout_bias
         return Rollout(outputs=outputs, states=states, rates=rates)
+
+    def velocity(self, x: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """dx/dt (per ms) of the noise-free continuous-time dynamics at states ``x [..., n_rec]``
+        and constant inputs ``inputs [..., n_in]`` (broadcast against each other):
+
+            tau dx/dt = -x + s(x, u) * (W f(x)) + W_in u + b,   s = 1 without gating.
+
+        Differentiable in ``x``; the Euler step of ``forward`` is ``x + dt * velocity``.
+        """
+        r = self.activation(x)
+        current = r @ self.recurrence.effective_weight().T
+        drive = inputs @ self.input.effective_weight().T + self.bias
+        if self.gate is not None:
+            gate = torch.sigmoid(
+                inputs @ self.gate.input_weight.T + self.gate.bias + r @ self.gate.rate_weight.T
+            )
+            current = gate * current
+        return (current + drive - x) / self.config.tau
 
     def _noise_generator(self, device: torch.device) -> torch.Generator:
         if self.noise_generator.device != torch.device(device):

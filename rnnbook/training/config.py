@@ -54,11 +54,17 @@ class TrainConfig:
     eval_batch_size: int = 256  # held-out trials per evaluation
     target_accuracy: float | None = None  # stop early once validation accuracy reaches this
     curriculum: CurriculumConfig | None = None  # None: train on the task as given
+    # adaptive contrastive gating: + weight * ReLU(margin - |mu_0 - mu_1|) on the class centroids
+    # of the last step's rates (training/losses.centroid_margin_penalty); 0 switches it off
+    contrastive_weight: float = 0.0
+    contrastive_margin: float = 1.0
 
     def __post_init__(self):
         for name in ("n_steps", "batch_size", "lr", "eval_every", "eval_batch_size"):
             check_positive(self, name)
         check_nonnegative(self, "weight_decay")
+        check_nonnegative(self, "contrastive_weight")
+        check_positive(self, "contrastive_margin")
         if self.grad_clip is not None:
             check_positive(self, "grad_clip")
         check_choice(self, "loss", LOSS_NAMES)

@@ -12,6 +12,8 @@ class History:
 
     step, loss:          every training step (loss on that step's batch).
     grad_norm:           every training step: gradient norm before clipping.
+    param_grad_norm:     every training step: each trained parameter's gradient norm before
+                         clipping, by parameter name (empty for histories that predate it).
     eval_step:           the steps at which the model was evaluated on held-out trials;
     eval_loss, eval_accuracy: the loss and accuracy there (accuracy NaN for regression).
     events:              (step, text) pairs, e.g. a curriculum lowering its coherence.
@@ -20,6 +22,7 @@ class History:
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
+    param_grad_norm: dict[str, list[float]] = field(default_factory=dict)
     eval_step: list[int] = field(default_factory=list)
     eval_loss: list[float] = field(default_factory=list)
     eval_accuracy: list[float] = field(default_factory=list)

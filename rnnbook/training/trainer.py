@@ -18,7 +18,7 @@ from rnnbook.tasks import Task
 from rnnbook.training.callbacks import Curriculum, EarlyStopping, ProgressBar
 from rnnbook.training.config import TrainConfig
 from rnnbook.training.history import History
-from rnnbook.training.losses import LOSSES
+from rnnbook.training.losses import LOSSES, centroid_margin_penalty
 
 
 class DivergenceError(RuntimeError):
@@ -90,7 +90,8 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
     seeds = Seeds.from_seed(seed)
     task_gen, eval_gen = seeds.generator("task"), seeds.generator("eval")
     noise_gen = seeds.generator("noise", device)
-    params = [p for p in model.parameters() if p.requires_grad]
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    names, params = [name for name, _ in named], [p for _, p in named]
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     callbacks = _callbacks(config, callbacks, progress)
     state = TrainState(model=model, task=task, n_steps=config.n_steps)
@@ -98,8 +99,12 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
     _evaluate(state, config, eval_gen, device)
     for step in range(1, config.n_steps + 1):
         state.step = step
-        loss, grad_norm = _step(model, state.task, config, optimizer, params, task_gen, noise_gen)
+        loss, grad_norm, norms = _step(
+            model, state.task, config, optimizer, params, task_gen, noise_gen
+        )
         _check_finite(loss, grad_norm, step)
+        for name, norm in zip(names, norms.tolist(), strict=True):
+            state.history.param_grad_norm.setdefault(name, []).append(norm)
         optimizer.step()
         state.history.step.append(step)
         state.history.loss.append(loss.item())
@@ -115,16 +120,26 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
 
 
 def _step(model, task, config, optimizer, params, task_gen, noise_gen):
-    """One forward/backward pass; returns (loss, grad norm before clipping)."""
+    """One forward/backward pass; returns (loss, grad norm before clipping, each parameter's
+    gradient norm before clipping)."""
     trials = task.sample(config.batch_size, generator=task_gen).to(noise_gen.device)
     rollout = model(trials.inputs, generator=noise_gen)
     loss = LOSSES[config.loss](rollout.outputs, trials.targets, trials.mask)
+    if config.contrastive_weight > 0:
+        labels = task.correct_choices(trials)
+        penalty = centroid_margin_penalty(rollout.rates[:, -1], labels, config.contrastive_margin)
+        loss = loss + config.contrastive_weight * penalty
     optimizer.zero_grad(set_to_none=True)
     if not torch.isfinite(loss):
-        return loss, torch.tensor(math.nan)
+        return loss, torch.tensor(math.nan), torch.full((len(params),), math.nan)
     loss.backward()
+    norms = torch.stack(torch._foreach_norm([_grad(p) for p in params]))
     max_norm = math.inf if config.grad_clip is None else config.grad_clip
-    return loss.detach(), torch.nn.utils.clip_grad_norm_(params, max_norm)
+    return loss.detach(), torch.nn.utils.clip_grad_norm_(params, max_norm), norms
+
+
+def _grad(param: torch.Tensor) -> torch.Tensor:
+    return param.grad if param.grad is not None else torch.zeros_like(param)
 
 
 def _check_finite(loss: torch.Tensor, grad_norm: torch.Tensor, step: int) -> None:
