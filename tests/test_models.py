@@ -213,3 +213,18 @@ def test_gated_scan_backward_passes_gradcheck(activation):
     assert torch.autograd.gradcheck(
         lambda d, g, x, w, wg: gated_scan(d, g, x, w, wg, 0.3, activation), args
     )
+
+
+@pytest.mark.parametrize("kw", [{}, {"dale": True, "gating": True}, {"activation": "tanh"}])
+def test_velocity_is_the_euler_step_of_forward(kw):
+    model = RateRNN(_config(**kw), seed=2)
+    inputs, x0 = torch.randn(3, 4, 2), torch.randn(3, model.config.n_rec)
+    first = model(inputs, x0).states[:, 0]
+    euler = x0 + model.config.dt * model.velocity(x0, inputs[:, 0])
+    torch.testing.assert_close(first, euler, rtol=1e-5, atol=1e-6)
+
+
+def test_without_bias_only_the_weights_are_parameters():
+    model = RateRNN(_config(bias=False, train_recurrent=False, activation="tanh"), seed=0)
+    assert sorted(n for n, _ in model.named_parameters()) == ["input.weight", "readout.weight"]
+    assert torch.all(model.bias == 0) and "bias" in model.state_dict()

@@ -125,3 +125,42 @@ def test_curriculum_config_from_a_dict_is_validated():
     assert isinstance(cfg.curriculum, CurriculumConfig)
     with pytest.raises(ValueError, match="end"):
         CurriculumConfig(start=0.2, end=0.5)
+
+
+def test_centroid_margin_penalty_is_the_hinge_on_the_class_centroid_distance():
+    from rnnbook.training.losses import centroid_margin_penalty, class_centroids
+
+    states = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 3.0], [0.0, 5.0]])
+    labels = torch.tensor([0, 0, 1, 1])
+    torch.testing.assert_close(class_centroids(states, labels), torch.tensor([[1.0, 0], [0, 4]]))
+    distance = 17**0.5
+    assert centroid_margin_penalty(states, labels, 5.0).item() == pytest.approx(5 - distance)
+    assert centroid_margin_penalty(states, labels, 4.0).item() == 0.0  # far enough apart
+    assert centroid_margin_penalty(states, torch.zeros(4, dtype=torch.long), 5.0).item() == 0.0
+
+
+def test_contrastive_training_separates_the_class_centroids():
+    from rnnbook.analysis import evaluate
+    from rnnbook.training.losses import class_centroids
+
+    task = PerceptualDecision(PerceptualDecisionConfig(coherences=(0.4,)))
+    separation = {}
+    for weight in (0.0, 1.0):
+        model = RateRNN(ModelConfig(n_in=2, n_out=2, n_rec=16), seed=0)
+        cfg = TrainConfig(
+            n_steps=60, eval_every=60, contrastive_weight=weight, contrastive_margin=20.0
+        )
+        history = train(model, task, cfg, seed=0, progress=False)
+        ev = evaluate(model, task, 256)
+        mu = class_centroids(ev.rollout.rates[:, -1], task.correct_choices(ev.trials))
+        separation[weight] = (mu[0] - mu[1]).norm().item()
+        assert set(history.param_grad_norm) == {n for n, _ in model.named_parameters()}
+        assert len(history.param_grad_norm["recurrence.weight"]) == 60
+    assert separation[1.0] > 1.5 * separation[0.0]
+
+
+def test_bad_contrastive_settings_name_the_field():
+    with pytest.raises(ValueError, match="contrastive_weight"):
+        TrainConfig(contrastive_weight=-1.0)
+    with pytest.raises(ValueError, match="contrastive_margin"):
+        TrainConfig(contrastive_margin=0.0)

@@ -36,17 +36,26 @@ class Evaluation:
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module, task: Task, n_trials: int = 1024, *, seed: int = 0
+    model: torch.nn.Module,
+    task: Task,
+    n_trials: int = 1024,
+    *,
+    seed: int = 0,
+    intervention=None,
 ) -> Evaluation:
     """Sample ``n_trials`` trials of ``task`` (generators from ``seed``) and run ``model`` on them.
 
     The model's noise is drawn from this call's own generator, so evaluating never changes
-    the model or its generators.
+    the model or its generators, and the same ``seed`` gives the same trials and noise: two
+    evaluations that differ only in ``intervention`` (``rnnbook.models.interventions``, e.g.
+    a lesion) differ only by its effect.
     """
     seeds = Seeds.from_seed(seed)
     device = next(model.parameters()).device
     trials = task.sample(n_trials, generator=seeds.generator("eval"))
-    rollout = model(trials.inputs.to(device), generator=seeds.generator("noise", device))
+    extra = {} if intervention is None else {"intervention": intervention}
+    noise = seeds.generator("noise", device)
+    rollout = model(trials.inputs.to(device), generator=noise, **extra)
     rollout = Rollout(*(t.detach().cpu() for t in (rollout.outputs, rollout.states, rollout.rates)))
     if not hasattr(task, "choices"):
         return Evaluation(trials, rollout)

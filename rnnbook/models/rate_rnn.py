@@ -12,6 +12,7 @@ the gate. Both integrate with a hand-written backward pass (``models.scan``, ``m
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +24,7 @@ from rnnbook.models.fixed import freeze
 from rnnbook.models.gated_scan import gated_scan
 from rnnbook.models.gating import MultiplicativeGate
 from rnnbook.models.init import gaussian
+from rnnbook.models.interventions import Intervention, compile_interventions
 from rnnbook.models.recurrence import DenseRecurrence
 from rnnbook.models.scan import leaky_scan
 from rnnbook.seeding import Seeds
@@ -99,10 +101,13 @@ class RateRNN(nn.Module):
         h0: torch.Tensor | None = None,
         *,
         generator: torch.Generator | None = None,
+        intervention: Intervention | Sequence[Intervention] | None = None,
     ) -> Rollout:
         """Run the network on ``inputs [B, T, n_in]`` from ``h0 [B, n_rec]`` (zeros if None).
 
         ``generator`` draws the noise (default: the model's own noise generator).
+        ``intervention``: a lesion, clamp, perturbation or gain (``models.interventions``), or a
+        list of them, applied in this call only.
         """
         cfg = self.config
         batch, n_steps, _ = inputs.shape
@@ -117,16 +122,29 @@ class RateRNN(nn.Module):
             scale = math.sqrt(2.0 / cfg.alpha) * cfg.sigma_rec
             drive = drive + scale * torch.randn(drive.shape, generator=gen, device=drive.device)
         drive = drive.view(n_steps, batch, cfg.n_rec)
+        edits = compile_interventions(
+            intervention, n_steps, cfg.n_rec, cfg.dt, dtype=drive.dtype, device=drive.device
+        )
+        if edits.current is not None:
+            drive = drive + edits.current[:, None]
+        # the scan's step t feeds back f(x_t), the rate reported at step t - 1: shift by one
+        keep, value = edits.keep, edits.value
+        if keep is not None:
+            keep, value = (torch.cat([e[:1], e[:-1]]) for e in (edits.keep, edits.value))
         x = inputs.new_zeros(batch, cfg.n_rec) if h0 is None else h0.expand(batch, -1)
         if self.gate is None:
             w_t = self.recurrence.effective_weight().T
-            states = leaky_scan(drive, x, w_t, cfg.alpha, cfg.activation).transpose(0, 1)
+            states = leaky_scan(drive, x, w_t, cfg.alpha, cfg.activation, keep, value)
         else:
             w_t, wg_t = self.recurrence.effective_weight().T, self.gate.rate_weight.T
             gate_drive = self.gate.input_drive(inputs)  # [T, B, N]
-            states = gated_scan(drive, gate_drive, x, w_t, wg_t, cfg.alpha, cfg.activation)
-            states = states.transpose(0, 1)
+            states = gated_scan(
+                drive, gate_drive, x, w_t, wg_t, cfg.alpha, cfg.activation, keep, value
+            )
+        states = states.transpose(0, 1)
         rates = self.activation(states)
+        if edits.keep is not None:
+            rates = torch.addcmul(edits.value, rates, edits.keep)
         outputs = rates @ self.readout.effective_weight().T + self.readout_bias
         return Rollout(outputs=outputs, states=states, rates=rates)
 
