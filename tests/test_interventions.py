@@ -173,3 +173,9 @@ def test_an_empty_window_is_refused():
     with pytest.raises(ValueError, match=r"Lesion.stop_ms = 10.0 is not after start_ms = 20.0"):
         Lesion([0], start_ms=20.0, stop_ms=10.0)
     assert Lesion([0]).stop_ms == math.inf
+
+
+def test_values_are_the_second_positional_field_and_windows_are_keywords():
+    assert Clamp([1], 0.5).values == 0.5 and Perturb([1], 2.0).values == 2.0
+    with pytest.raises(TypeError):
+        Lesion([1], 20.0)

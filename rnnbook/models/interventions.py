@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import torch
 
@@ -31,6 +31,7 @@ Units = Sequence[int] | torch.Tensor
 @dataclass(frozen=True)
 class _Windowed:
     units: Units
+    _: KW_ONLY  # Lesion(units), Clamp(units, values), Perturb(units, values); windows by keyword
     start_ms: float
     stop_ms: float
 
@@ -61,6 +62,7 @@ class Lesion(_Windowed):
     """Silence ``units``: their rate is 0 from ``start_ms`` to ``stop_ms``."""
 
     units: Units
+    _: KW_ONLY
     start_ms: float = 0.0
     stop_ms: float = math.inf
 
@@ -71,6 +73,7 @@ class Clamp(_Windowed):
 
     units: Units
     values: float | Sequence[float] | torch.Tensor = 0.0
+    _: KW_ONLY
     start_ms: float = 0.0
     stop_ms: float = math.inf
 
@@ -81,6 +84,7 @@ class Perturb(_Windowed):
 
     units: Units
     values: float | Sequence[float] | torch.Tensor = 0.0
+    _: KW_ONLY
     start_ms: float = 0.0
     stop_ms: float = math.inf
 
