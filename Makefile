@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-BENCH_STAMP := $(VENV)/.bench-installed
+# pip >= 24.1 rejects PsychRNN 1.0.0's wheel metadata and silently installs PsychRNN 0.3
+CHECK_PSYCHRNN := from importlib.metadata import version as v; \
+	assert v('psychrnn') == '1.0.0', 'psychrnn ' + v('psychrnn') + ' is installed, not 1.0.0: reinstall with pip<24.1'
 
 .PHONY: setup book test bench lint clean
 
@@ -13,7 +15,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "pip<24.1"
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[book,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[book,dev,psychrnn]"
+	$(BIN)/python -c "$(CHECK_PSYCHRNN)"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnbook)" > /dev/null
 	touch $(STAMP)
 
@@ -23,15 +26,9 @@ book: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# Benchmarks (benchmarks/RESULTS.md): PsychRNN and TensorFlow are installed here only,
-# never by setup, so the test suite stays fast to install. ARGS=--quick for a short run.
-bench: setup $(BENCH_STAMP)
+# Benchmarks (benchmarks/RESULTS.md), PsychRNN included. ARGS=--quick for a short run.
+bench: setup
 	$(BIN)/python -m benchmarks $(ARGS)
-
-$(BENCH_STAMP): pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	$(BIN)/python -c "from importlib.metadata import version as v; assert v('psychrnn') == '1.0.0', 'psychrnn ' + v('psychrnn') + ' is installed, not 1.0.0: install it with pip<24.1'"
-	touch $(BENCH_STAMP)
 
 lint: setup
 	$(BIN)/ruff check rnnbook tests benchmarks

@@ -11,7 +11,7 @@ import torch
 
 from benchmarks.isolated import ROOT
 
-_PACKAGES = ("torch", "numpy", "rnnbook", "tensorflow-cpu", "psychrnn")
+_PACKAGES = ("torch", "numpy", "rnnbook", "tensorflow", "psychrnn")
 
 
 def _cpuinfo() -> str:

@@ -1,0 +1,133 @@
+"""PsychRNN's ``PerceptualDiscrimination`` task as an rnnbook :class:`~rnnbook.tasks.Task`.
+
+The trials are PsychRNN 1.0.0's own, generated without PsychRNN or TensorFlow: two input
+channels carry Gaussian noise of standard deviation ``sqrt(2 * 0.01 * sqrt(10) * sqrt(dt)) *
+0.1`` per step; during the stimulus (onset uniform in ``[0, T/2)``, duration uniform in
+``[T/8, 3T/8)``) both channels carry 1 and the correct one carries ``1 + coherence`` (a level
+drawn from ``coherences``). The target is 0 until 20 ms after the stimulus ends, then 1.0 on
+the correct channel and 0.2 on the other; the mask is 1 from the end of the stimulus on.
+
+PsychRNN draws these numbers from numpy's global generator, one trial after the other (the
+trial's four parameters, then its noise step by step). :meth:`PsychRNNPerceptual.psychrnn_batch`
+makes the same draws from its own ``RandomState`` (one call per trial for the noise, the
+time axis vectorised), so ``psychrnn_batch(B, seed)`` equals PsychRNN's
+``np.random.seed(seed); task.get_trial_batch()`` to the last bit, without touching the global
+generator. ``sample(B, generator=g)`` draws that seed from the torch generator ``g``.
+
+Reference: Ehrlich et al. (2021), PsychRNN, eNeuro 8(1); the task after Britten et al. (1992).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnnbook.tasks.base import Task, TaskConfig, Trials
+from rnnbook.validation import check_positive
+
+_STIM_NOISE = 0.1  # PsychRNN's params["stim_noise"]
+_TARGET_HI, _TARGET_LO = 1.0, 0.2  # PsychRNN's one-hot target levels
+_RESPONSE_DELAY_MS = 20.0  # the target starts this long after the stimulus ends
+
+
+@dataclass(frozen=True)
+class PsychRNNPerceptualConfig(TaskConfig):
+    dt: float = 10.0  # simulation time step (ms); PsychRNN's examples use 10
+    trial_ms: float = 2000.0  # trial length T (ms): ceil(T / dt) steps
+    coherences: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7)  # PsychRNN's levels, drawn uniformly
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "coherences", tuple(float(c) for c in self.coherences))
+        check_positive(self, "trial_ms")
+        if not self.coherences or not all(c >= 0 for c in self.coherences):
+            raise ValueError(
+                f"PsychRNNPerceptualConfig.coherences = {self.coherences!r} is out of range: "
+                "want one or more levels, each >= 0"
+            )
+
+    @property
+    def n_steps(self) -> int:
+        """Steps per trial, ``ceil(trial_ms / dt)`` (PsychRNN's ``N_steps``)."""
+        return math.ceil(self.trial_ms / self.dt)
+
+
+class PsychRNNPerceptual(Task):
+    """PsychRNN's 2AFC task: inputs [B, T, 2], targets [B, T, 2] (MSE form), mask [B, T, 2].
+
+    Conditions, each [B]: ``coherence`` (signed: ``+c`` when channel 1 is the correct one,
+    ``-c`` for channel 0), ``choice`` (the correct channel, PsychRNN's ``direction``),
+    ``onset_ms`` and ``stimulus_ms`` (the stimulus' onset and duration). A choice is the channel
+    with the larger output averaged over the mask, PsychRNN's ``accuracy_function``.
+    """
+
+    config_class = PsychRNNPerceptualConfig
+    name = "psychrnn_perceptual"
+    n_classes = 2
+
+    @property
+    def n_in(self) -> int:
+        return 2
+
+    @property
+    def n_out(self) -> int:
+        return 2
+
+    def sample(self, batch_size: int, *, generator: torch.Generator) -> Trials:
+        seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+        return self.psychrnn_batch(batch_size, seed)
+
+    def psychrnn_batch(self, batch_size: int, seed: int) -> Trials:
+        """The batch PsychRNN's ``get_trial_batch()`` returns after ``np.random.seed(seed)``."""
+        cfg = self.config
+        rng = np.random.RandomState(seed)
+        levels = np.array(cfg.coherences)
+        scale = np.sqrt(2 * 0.01 * np.sqrt(10) * np.sqrt(cfg.dt) * _STIM_NOISE * _STIM_NOISE)
+        params = np.empty((batch_size, 4))  # coherence, direction, onset, duration
+        noise = np.empty((batch_size, cfg.n_steps, 2))
+        for b in range(batch_size):  # PsychRNN's draw order: one trial after the other
+            params[b] = (
+                rng.choice(levels),
+                rng.choice([0, 1]),
+                rng.random_sample() * cfg.trial_ms / 2.0,
+                rng.random_sample() * cfg.trial_ms / 4.0 + cfg.trial_ms / 8.0,
+            )
+            noise[b] = scale * rng.randn(cfg.n_steps, 2)
+        return self._trials(params, noise)
+
+    def _trials(self, params: np.ndarray, noise: np.ndarray) -> Trials:
+        """Trials from per-trial parameters [B, 4] and input noise [B, T, 2]."""
+        coherence, direction, onset, duration = params.T  # each [B]
+        direction = direction.astype(np.int64)
+        t = np.arange(self.config.n_steps)[None, :] * self.config.dt  # [1, T] in ms
+        end = (onset + duration)[:, None]  # [B, 1]
+        stimulus = (onset[:, None] < t) & (t < end)  # [B, T]
+        correct = direction[:, None, None] == np.arange(2)  # [B, 1, 2]
+        inputs = noise + stimulus[..., None] * np.where(correct, 1 + coherence[:, None, None], 1)
+        responding = (t > end + _RESPONSE_DELAY_MS)[..., None]  # [B, T, 1]
+        targets = responding * np.where(correct, _TARGET_HI, _TARGET_LO)  # [B, T, 2]
+        mask = np.repeat((t >= end)[..., None], 2, axis=2)  # [B, T, 2]
+        signed = np.where(direction == 1, coherence, -coherence)
+        return Trials(
+            inputs=torch.as_tensor(inputs, dtype=torch.float32),
+            targets=torch.as_tensor(targets, dtype=torch.float32),
+            mask=torch.as_tensor(mask, dtype=torch.float32),
+            conditions={
+                "coherence": torch.as_tensor(signed, dtype=torch.float32),
+                "choice": torch.as_tensor(direction),
+                "onset_ms": torch.as_tensor(onset, dtype=torch.float32),
+                "stimulus_ms": torch.as_tensor(duration, dtype=torch.float32),
+            },
+            dt=self.config.dt,
+        )
+
+    def choices(self, outputs: torch.Tensor, trials: Trials) -> torch.Tensor:
+        """[B] the channel whose masked output [B, T, 2] is larger on average (PsychRNN's rule)."""
+        return (outputs * trials.mask).mean(dim=1).argmax(dim=1)
+
+    def correct_choices(self, trials: Trials) -> torch.Tensor:
+        """[B] the correct channel of each trial."""
+        return trials.conditions["choice"]
