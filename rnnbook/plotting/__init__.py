@@ -1,7 +1,15 @@
 """Figures: functions that take ``ax=None`` and return the Axes, and the book's one style."""
 
 from rnnbook.plotting.accuracy import plot_accuracy_by_condition
+from rnnbook.plotting.fixed_points import plot_fixed_points
 from rnnbook.plotting.learning import moving_average, plot_learning_curves
+from rnnbook.plotting.perturbation import (
+    plot_lesion_comparison,
+    plot_lesion_cost,
+    plot_lesion_robustness,
+    plot_saliency,
+    plot_targeted_vs_random,
+)
 from rnnbook.plotting.psychometric import plot_psychometric
 from rnnbook.plotting.style import REGIME_COLORS, STYLE_PATH, color_for, colors_for, use_style
 from rnnbook.plotting.trajectories import plot_trajectories
@@ -13,8 +21,14 @@ __all__ = [
     "colors_for",
     "moving_average",
     "plot_accuracy_by_condition",
+    "plot_fixed_points",
     "plot_learning_curves",
+    "plot_lesion_comparison",
+    "plot_lesion_cost",
+    "plot_lesion_robustness",
     "plot_psychometric",
+    "plot_saliency",
+    "plot_targeted_vs_random",
     "plot_trajectories",
     "use_style",
 ]
