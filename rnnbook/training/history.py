@@ -22,11 +22,11 @@ class History:
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
-    param_grad_norm: dict[str, list[float]] = field(default_factory=dict)
     eval_step: list[int] = field(default_factory=list)
     eval_loss: list[float] = field(default_factory=list)
     eval_accuracy: list[float] = field(default_factory=list)
     events: list[tuple[int, str]] = field(default_factory=list)
+    param_grad_norm: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:
