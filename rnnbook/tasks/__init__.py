@@ -2,9 +2,11 @@
 
 from rnnbook.tasks.base import Task, TaskConfig, TimedTask, Trials
 from rnnbook.tasks.perceptual import PerceptualDecision, PerceptualDecisionConfig
+from rnnbook.tasks.pulse import PulseIntegration, PulseIntegrationConfig
 
 TASKS: dict[str, type[Task]] = {
     PerceptualDecision.name: PerceptualDecision,
+    PulseIntegration.name: PulseIntegration,
 }
 
 
@@ -19,6 +21,8 @@ __all__ = [
     "TASKS",
     "PerceptualDecision",
     "PerceptualDecisionConfig",
+    "PulseIntegration",
+    "PulseIntegrationConfig",
     "Task",
     "TaskConfig",
     "TimedTask",

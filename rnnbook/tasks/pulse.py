@@ -1,0 +1,136 @@
+"""Integration and memory of a single pulse (System A of the memory-dynamics study).
+
+One input channel is silent except for a pulse of amplitude ``strength`` that starts at a
+random ``onset`` and lasts a random ``duration``. The network must report the integrated
+pulse, ``target_per_ms * duration`` (the source's threshold rule: 0.007 per ms), and hold
+that value until the end of the trial. The loss counts only from ``cost_onset_ms`` on, so the
+network is free in how it gets there, but it must keep the value through a delay of 0.25 to
+2.5 s after the pulse. A fraction ``catch_fraction`` of trials have no pulse (duration 0,
+target 0).
+
+Timing is in ms, with an explicit ``dt``. The pulse enters each step in proportion to the
+part of that step it covers, so the integral of the input over time is ``strength *
+duration`` at any ``dt``, also for durations that are not whole steps. Step ``t`` covers
+``[t dt, (t + 1) dt)``; the mask is 1 on the steps with ``t dt >= cost_onset_ms``.
+
+Reference: the source study's System A (``../shared/seeds/002``), after the fixed-recurrence
+("reservoir") networks of Sussillo & Abbott (2009).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from rnnbook.tasks.base import Duration, Task, TaskConfig, Trials
+from rnnbook.validation import check_duration, check_positive, check_range
+
+
+@dataclass(frozen=True)
+class PulseIntegrationConfig(TaskConfig):
+    dt: float = 1.0  # simulation time step (ms)
+    trial_ms: float = 7000.0  # length of every trial (ms)
+    onset_ms: Duration = (2000.0, 4000.0)  # pulse onset: a time, or a (low, high) range (ms)
+    duration_ms: Duration = (50.0, 250.0)  # pulse duration: a number, or a (low, high) range (ms)
+    strength: float = 2.0  # pulse amplitude
+    cost_onset_ms: float = 4500.0  # the loss counts from this time to the end of the trial
+    target_per_ms: float = 0.007  # target per ms of pulse duration (the threshold rule)
+    catch_fraction: float = 0.1  # fraction of trials without a pulse (target 0)
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("onset_ms", "duration_ms"):
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+            check_duration(self, name)
+        for name in ("trial_ms", "strength", "target_per_ms"):
+            check_positive(self, name)
+        check_range(self, "cost_onset_ms", 0.0, self.trial_ms, closed="neither")
+        check_range(self, "catch_fraction", 0.0, 1.0, closed="left")
+        latest_end = _high(self.onset_ms) + _high(self.duration_ms)
+        if latest_end > self.cost_onset_ms:
+            raise ValueError(
+                f"PulseIntegrationConfig.cost_onset_ms = {self.cost_onset_ms!r} is out of range: "
+                f"the latest pulse (onset_ms {self.onset_ms!r} + duration_ms "
+                f"{self.duration_ms!r}) ends at {latest_end} ms; allowed [{latest_end}, "
+                f"{self.trial_ms})"
+            )
+
+
+def _high(value: Duration) -> float:
+    return float(value[1]) if isinstance(value, tuple) else float(value)
+
+
+def _uniform(value: Duration, batch_size: int, generator: torch.Generator) -> torch.Tensor:
+    if not isinstance(value, tuple):
+        return torch.full((batch_size,), float(value))
+    low, high = value
+    return low + (high - low) * torch.rand(batch_size, generator=generator)
+
+
+class PulseIntegration(Task):
+    """Integrate a pulse and hold its integral: inputs ``[B, T, 1]``, targets ``[B, T, 1]``.
+
+    Targets are ``target_per_ms * duration`` in the response period (from ``cost_onset_ms``
+    to the end) and 0 before; mask ``[B, T]`` is 1 exactly on the response period.
+    Conditions (each ``[B]``, in ms): ``onset``, ``duration`` (0 on catch trials).
+    """
+
+    config_class = PulseIntegrationConfig
+    name = "pulse_integration"
+
+    @property
+    def n_in(self) -> int:
+        return 1
+
+    @property
+    def n_out(self) -> int:
+        return 1
+
+    @property
+    def n_steps(self) -> int:
+        """Steps per trial: ``trial_ms / dt``, rounded."""
+        return round(self.config.trial_ms / self.dt)
+
+    def sample(self, batch_size: int, *, generator: torch.Generator) -> Trials:
+        cfg = self.config
+        onset = _uniform(cfg.onset_ms, batch_size, generator)
+        duration = _uniform(cfg.duration_ms, batch_size, generator)
+        catch = torch.rand(batch_size, generator=generator) < cfg.catch_fraction
+        return self.trials_at(duration.masked_fill(catch, 0.0), onset_ms=onset)
+
+    def trials_at(self, duration_ms, *, onset_ms=None) -> Trials:
+        """Trials with the given pulse durations (ms, one trial each, [B]) and onsets (ms:
+        a number or [B]; default: the middle of the onset range, 3000 ms for the source)."""
+        duration = torch.as_tensor(duration_ms, dtype=torch.float32).reshape(-1)  # [B]
+        if onset_ms is None:
+            onset_ms = self._middle_onset()
+        onset = torch.as_tensor(onset_ms, dtype=torch.float32).expand_as(duration)  # [B]
+        if (duration < 0).any() or (onset < 0).any():
+            raise ValueError("trials_at: durations and onsets must be >= 0 ms")
+        pulse = self._coverage(onset, duration)  # [B, T] fraction of each step in the pulse
+        response = (self.times() >= self.config.cost_onset_ms).float()  # [T]
+        level = self.config.target_per_ms * duration  # [B]
+        return Trials(
+            inputs=(self.config.strength * pulse)[..., None],
+            targets=(level[:, None] * response)[..., None],
+            mask=response.expand(len(duration), -1).clone(),
+            conditions={"onset": onset.clone(), "duration": duration},
+            dt=self.dt,
+        )
+
+    def times(self) -> torch.Tensor:
+        """[T] the start of each step in ms."""
+        return torch.arange(self.n_steps, dtype=torch.float64) * self.dt
+
+    def _coverage(self, onset: torch.Tensor, duration: torch.Tensor) -> torch.Tensor:
+        """[B, T] the part of each step ``[t dt, (t + 1) dt)`` in ``[onset, onset + duration)``."""
+        start = self.times()[None, :]  # [1, T]
+        first = torch.maximum(start, onset.double()[:, None])
+        last = torch.minimum(start + self.dt, (onset + duration).double()[:, None])
+        return ((last - first).clamp_min(0.0) / self.dt).float()
+
+    def _middle_onset(self) -> float:
+        value = self.config.onset_ms
+        return 0.5 * (value[0] + value[1]) if isinstance(value, tuple) else float(value)
