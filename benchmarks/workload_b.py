@@ -1,8 +1,8 @@
 """Workload B (integration size, seed 002): N = 500, T = 7000 steps, batch 32, tanh, MSE.
 
 The recurrence is fixed (random, spectral radius 1.5); only the input and output weights
-train. Trials are synthetic (``PulseIntegration``: a pulse on one input channel, whose
-duration the network reports after 4.5 s). Measurements, each in its own process:
+train. Trials are the integration study's (``rnnbook.tasks.pulse``: a pulse on one input
+channel, whose duration the network reports after 4.5 s). Measurements, each in its own process:
 ``rnnbook`` (``rnnbook.training.train``) and ``textbook`` (``benchmarks.textbook``, the same
 initial weights and trial tensors). Both report every step's wall time, so that the drift
 over consecutive steps in one process shows, and the median after a warm-up.
@@ -20,7 +20,7 @@ from benchmarks.textbook import TextbookIntegrator, train_textbook
 from benchmarks.timing import StepTimer, drift, summarise
 from rnnbook.models import ModelConfig, RateRNN
 from rnnbook.runtime import threads_for
-from rnnbook.tasks import Task, TaskConfig, Trials
+from rnnbook.tasks.pulse import PulseIntegration, PulseIntegrationConfig
 from rnnbook.training import LOSSES, TrainConfig, train
 
 SEED, BATCH, N_REC = 0, 32, 500
@@ -29,45 +29,18 @@ QUICK = {"n_steps": 700, "warmup": 1, "measured": 5}
 ONE_THREAD = {"warmup": 2, "measured": 5}  # shorter: one thread only shows the slow-down
 
 
-class PulseIntegration(Task):
-    """One input pulse (amplitude 2, onset 3000 +- 1000 ms, duration 150 +- 100 ms at dt = 1 ms,
-    all scaled by ``n_steps / 7000``); after 4500 ms the target is the pulse's duration / 250 ms.
-
-    inputs [B, T, 1]; targets [B, T, 1]; mask [B, T] (1 from 4500 ms on).
-    """
-
-    name = "pulse_integration"
-
-    def __init__(self, n_steps: int):
-        super().__init__(TaskConfig(dt=1.0))
-        self.n_steps = n_steps
-
-    @property
-    def n_in(self) -> int:
-        return 1
-
-    @property
-    def n_out(self) -> int:
-        return 1
-
-    def sample(self, batch_size: int, *, generator: torch.Generator) -> Trials:
-        scale = self.n_steps / 7000
-        uniform = torch.rand(2, batch_size, 1, generator=generator) * 2 - 1  # [2, B, 1]
-        onset = (3000 + 1000 * uniform[0]) * scale
-        duration = (150 + 100 * uniform[1]) * scale
-        t = torch.arange(self.n_steps)[None, :]  # [1, T]
-        pulse = 2.0 * ((t >= onset) & (t < onset + duration)).float()  # [B, T]
-        mask = (t >= 4500 * scale).float().expand(batch_size, -1)
-        targets = (duration / (250 * scale)).expand(-1, self.n_steps)
-        return Trials(inputs=pulse[..., None], targets=targets[..., None], mask=mask, dt=1.0)
+def pulse_task(n_steps: int) -> PulseIntegration:
+    """The integration study's task (seed 002) with its 7000 ms trial cut into ``n_steps``
+    steps: dt = 1 ms for the full workload, 10 ms for ``--quick``."""
+    return PulseIntegration(PulseIntegrationConfig(dt=7000.0 / n_steps))
 
 
-def model_config() -> ModelConfig:
+def model_config(n_steps: int = FULL["n_steps"]) -> ModelConfig:
     return ModelConfig(
         n_in=1,
         n_out=1,
         n_rec=N_REC,
-        dt=1.0,
+        dt=7000.0 / n_steps,
         tau=100.0,
         activation="tanh",
         spectral_radius=1.5,
@@ -102,12 +75,12 @@ def measure_rnnbook_1thread(quick: bool) -> dict:
 
 def _measure_rnnbook(sizes: dict) -> dict:
     n_train = sizes["warmup"] + sizes["measured"] + 1  # intervals between step ends
-    model = RateRNN(model_config(), seed=SEED)
+    model = RateRNN(model_config(sizes["n_steps"]), seed=SEED)
     config = TrainConfig(
         n_steps=n_train, batch_size=BATCH, loss="mse", eval_every=n_train, eval_batch_size=2
     )
     timer = StepTimer()
-    task = PulseIntegration(sizes["n_steps"])
+    task = pulse_task(sizes["n_steps"])
     train(model, task, config, seed=SEED, callbacks=[timer], progress=False)
     return _result(timer, sizes, threads_for(N_REC))
 
@@ -115,9 +88,9 @@ def _measure_rnnbook(sizes: dict) -> dict:
 def measure_textbook(quick: bool) -> dict:
     sizes = QUICK if quick else FULL
     n_train = sizes["warmup"] + sizes["measured"] + 1
-    model = TextbookIntegrator(RateRNN(model_config(), seed=SEED))
+    model = TextbookIntegrator(RateRNN(model_config(sizes["n_steps"]), seed=SEED))
     timer = StepTimer()
-    task = PulseIntegration(sizes["n_steps"])
+    task = pulse_task(sizes["n_steps"])
     train_textbook(
         model,
         task,
