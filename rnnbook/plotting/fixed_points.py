@@ -59,6 +59,17 @@ def plot_fixed_points(
     _draw_directions(
         ax, pca, fixed_points, points, (i, j), use, n_directions, direction_length, direction_color
     )
+    _draw_points(ax, fixed_points, plane, color, slow_color)
+    ratio = pca.explained_variance_ratio
+    ax.set_xlabel(f"PC{i + 1} ({100 * ratio[i]:.0f}% var)")
+    ax.set_ylabel(f"PC{j + 1} ({100 * ratio[j]:.0f}% var)")
+    if legend and len(fixed_points):
+        ax.legend()
+    return ax
+
+
+def _draw_points(ax, fixed_points: FixedPoints, plane, color, slow_color) -> None:
+    """Stable points filled, unstable open; slow points as smaller diamonds in ``slow_color``."""
     stable, fixed = fixed_points.is_stable.numpy(), fixed_points.is_fixed.numpy()
     for group, label, filled, marker, c in (
         (stable & fixed, "stable", True, "o", color),
@@ -67,10 +78,9 @@ def plot_fixed_points(
         (~stable & ~fixed, "slow, unstable", False, "D", slow_color),
     ):
         if group.any():
-            size = 36 if marker == "o" else 20
             ax.scatter(
                 *plane[group].T,
-                s=size,
+                s=36 if marker == "o" else 20,
                 marker=marker,
                 facecolor=c if filled else "white",
                 edgecolor=c,
@@ -78,12 +88,6 @@ def plot_fixed_points(
                 zorder=4,
                 label=label,
             )
-    ratio = pca.explained_variance_ratio
-    ax.set_xlabel(f"PC{i + 1} ({100 * ratio[i]:.0f}% var)")
-    ax.set_ylabel(f"PC{j + 1} ({100 * ratio[j]:.0f}% var)")
-    if legend and len(fixed_points):
-        ax.legend()
-    return ax
 
 
 def _draw_trajectories(ax, pca, trajectories, components, color) -> np.ndarray:
