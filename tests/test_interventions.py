@@ -136,8 +136,9 @@ def test_scans_with_rate_edits_pass_gradcheck(activation):
         rand(n, n),
         rand(t, b, n),
     )
-    keep = (torch.rand(t, n, generator=gen, dtype=torch.float64) + 0.5).requires_grad_()
-    value = (rand(t, n) * 0.1).requires_grad_()
+    # rate edits of r_0 .. r_T: T + 1 rows
+    keep = (torch.rand(t + 1, n, generator=gen, dtype=torch.float64) + 0.5).requires_grad_()
+    value = (rand(t + 1, n) * 0.1).requires_grad_()
     args = [a.requires_grad_() for a in (drive, x0, w_t)]
     assert torch.autograd.gradcheck(
         lambda d, x, w, k, v: leaky_scan(d, x, w, 0.3, activation, k, v), (*args, keep, value)

@@ -185,20 +185,32 @@ def test_alpha_is_derived_not_stored():
     assert math.isclose(ModelConfig(n_in=1, n_out=1, dt=5, tau=50).alpha, 0.1)
 
 
-def test_stacked_scan_equals_one_scan_per_network():
+@pytest.mark.parametrize("n_rec", [5, 6])  # the two ways of the weight gradient (n <= b, n > b)
+def test_stacked_scan_equals_one_scan_per_network(n_rec):
     gen = torch.Generator().manual_seed(1)
-    drive = torch.randn(7, 3, 4, 5, generator=gen, requires_grad=True)  # [T, K, B, N]
-    w_t = (0.4 * torch.randn(3, 5, 5, generator=gen)).requires_grad_()
-    x0 = torch.zeros(3, 4, 5)
-    stacked = leaky_scan(drive, x0, w_t, 0.2, "tanh")
-    stacked.square().sum().backward()
+    drive = torch.randn(7, 3, 5, n_rec, generator=gen, requires_grad=True)  # [T, K, B, N]
+    w_t = (0.4 * torch.randn(3, n_rec, n_rec, generator=gen)).requires_grad_()
+    x0 = torch.zeros(3, 5, n_rec)
+    states, rates = leaky_scan(drive, x0, w_t, 0.2, "tanh")
+    (states.square().sum() + rates.sum()).backward()
     for k in range(3):
         d, w = drive.detach()[:, k].requires_grad_(), w_t.detach()[k].requires_grad_()
-        single = leaky_scan(d, x0[k], w, 0.2, "tanh")
-        single.square().sum().backward()
-        torch.testing.assert_close(stacked[:, k], single)
+        single_states, single_rates = leaky_scan(d, x0[k], w, 0.2, "tanh")
+        (single_states.square().sum() + single_rates.sum()).backward()
+        torch.testing.assert_close(states[:, k], single_states)
+        torch.testing.assert_close(rates[:, k], single_rates)
         torch.testing.assert_close(drive.grad[:, k], d.grad)
         torch.testing.assert_close(w_t.grad[k], w.grad)
+
+
+def test_scan_rates_are_the_activation_of_the_states():
+    gen = torch.Generator().manual_seed(3)
+    drive, x0, w_t = torch.randn(6, 2, 4, generator=gen), torch.zeros(2, 4), torch.eye(4)
+    for activation, f in (("relu", torch.relu), ("tanh", torch.tanh)):
+        states, rates = leaky_scan(drive, x0, w_t, 0.3, activation)
+        torch.testing.assert_close(rates, f(states), rtol=0, atol=0)
+        states, rates = gated_scan(drive, drive, x0, w_t, w_t, 0.3, activation)
+        torch.testing.assert_close(rates, f(states), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])

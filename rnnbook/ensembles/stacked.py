@@ -79,7 +79,7 @@ class _Member:
 
 def _batch(members: list[_Member], batch_size: int, device, *, evaluation: bool):
     """Each member's trials, and the stacked inputs [K, B, T, n_in] and recurrent noise
-    [K, T, B, N] (or None), zero-padded to the longest member's T."""
+    [T, K, B, N] (or None), zero-padded to the longest member's T."""
     trials, inputs, noise = [], [], []
     for m in members:
         gen, noise_gen = m.gens["eval" if evaluation else "train"]
@@ -93,7 +93,7 @@ def _batch(members: list[_Member], batch_size: int, device, *, evaluation: bool)
         return trials, inputs, None
     n_rec = members[0].spec.model_config.n_rec
     zeros = inputs.new_zeros(n_steps, batch_size, n_rec)
-    noise = torch.stack([zeros if n is None else _pad(n, n_steps, dim=0) for n in noise])
+    noise = torch.stack([zeros if n is None else _pad(n, n_steps, dim=0) for n in noise], dim=1)
     return trials, inputs, noise
 
 

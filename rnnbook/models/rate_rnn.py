@@ -127,25 +127,26 @@ class RateRNN(nn.Module):
         )
         if edits.current is not None:
             drive = drive + edits.current[:, None]
-        # the scan's step t feeds back f(x_t), the rate reported at step t - 1: shift by one
+        # the scan's r_t (t = 0..T) is the rate reported at step t - 1; r_0 gets step 0's edit
         keep, value = edits.keep, edits.value
         if keep is not None:
-            keep, value = (torch.cat([e[:1], e[:-1]]) for e in (edits.keep, edits.value))
+            keep, value = (torch.cat([e[:1], e]) for e in (edits.keep, edits.value))
         x = inputs.new_zeros(batch, cfg.n_rec) if h0 is None else h0.expand(batch, -1)
         if self.gate is None:
             w_t = self.recurrence.effective_weight().T
-            states = leaky_scan(drive, x, w_t, cfg.alpha, cfg.activation, keep, value)
+            states, rates = leaky_scan(drive, x, w_t, cfg.alpha, cfg.activation, keep, value)
         else:
             w_t, wg_t = self.recurrence.effective_weight().T, self.gate.rate_weight.T
             gate_drive = self.gate.input_drive(inputs)  # [T, B, N]
-            states = gated_scan(
+            states, rates = gated_scan(
                 drive, gate_drive, x, w_t, wg_t, cfg.alpha, cfg.activation, keep, value
             )
-        states = states.transpose(0, 1)
-        rates = self.activation(states)
-        if edits.keep is not None:
-            rates = torch.addcmul(edits.value, rates, edits.keep)
-        outputs = rates @ self.readout.effective_weight().T + self.readout_bias
+        # the readout on the time-major rates as they lie in memory: [T, B, n_out]
+        outputs = torch.addmm(
+            self.readout_bias, rates.view(-1, cfg.n_rec), self.readout.effective_weight().T
+        )
+        outputs = outputs.view(n_steps, batch, -1).transpose(0, 1).contiguous()
+        states, rates = states.transpose(0, 1), rates.transpose(0, 1)
         return Rollout(outputs=outputs, states=states, rates=rates)
 
     def velocity(self, x: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:

@@ -1,11 +1,16 @@
 """The leaky Euler scan with a hand-written backward pass through time.
 
-    x_{t+1} = lerp(x_t, f(x_t) @ w_t + drive_t, alpha),     states[t] = x_{t+1}
+    r_t = f(x_t),   x_{t+1} = lerp(x_t, r_t @ w_t + drive_t, alpha)
+    states[t] = x_{t+1},   rates[t] = r_{t+1} = f(states[t])
 
 Autograd records about eight small ops per time step and replays them one by one. This
-backward runs four or five small ones per step on data still in cache (the matmul, f' from
+backward runs three or four small ones per step on data still in cache (the matmul, f' from
 the rates kept by the forward pass, one add and one fused multiply-add) and computes the
 recurrent weight gradient for all steps in one large matmul at the end.
+
+The scan returns the rates it computed anyway, so the model needs no second pass of ``f`` over
+[T, B, N] (nor autograd one of f' backwards): a gradient on them enters the backward pass as
+the bias of the per-step matmul, at no extra op.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "softplus": F.softplus}
 # the same functions writing into a given tensor (no allocation per step)
 _ACTIVATIONS_OUT = {
     "relu": lambda x, out: torch.clamp_min(x, 0.0, out=out),
@@ -23,74 +27,138 @@ _ACTIVATIONS_OUT = {
 
 
 def _derivative(name: str, r: torch.Tensor) -> torch.Tensor:
-    """f'(x) from the rates r = f(x) alone."""
+    """f'(x) from the rates r = f(x) alone, in one op for relu and tanh (the per-step case)."""
     if name == "relu":
-        return (r > 0).to(r.dtype)
+        return torch.sign(r)  # r >= 0: 1 where the unit is on, else 0
     if name == "tanh":
-        return 1 - r * r
+        return torch.addcmul(_ONE, r, r, value=-1.0)  # 1 - r^2
     return -torch.expm1(-r)  # softplus: sigmoid(x) = 1 - exp(-softplus(x))
 
 
+_ONE = torch.ones(())  # a 0-d tensor broadcasts across dtypes and devices with its float value
 _BULK = 1 << 23  # up to this many state entries, f' is computed for all steps in one op
+
+
+def rate_step(f, x, out, raw, keep, value):
+    """``r_t`` into ``out``: f(x_t), or ``keep_t * f(x_t) + value_t`` under an intervention
+    (then f(x_t) itself goes into ``raw``)."""
+    if keep is None:
+        return f(x, out)
+    return torch.addcmul(value, f(x, raw), keep, out=out)
 
 
 class _LeakyScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, drive, x0, w_t, alpha: float, activation: str, keep=None, value=None):
         f = _ACTIVATIONS_OUT[activation]
+        n_steps = drive.shape[0]
         states = torch.empty_like(drive)  # [T, B, N]: x_{t+1}
-        rates = torch.empty_like(drive)  # [T, B, N]: r_t = f(x_t), kept for the backward pass
-        raw = None if keep is None else torch.empty_like(drive)  # f(x_t) before the intervention
+        # [T + 1, B, N]: r_t = f(x_t), r_0 from x0; kept for the backward pass
+        rates = drive.new_empty((n_steps + 1, *drive.shape[1:]))
+        raw = None if keep is None else torch.empty_like(rates)  # f(x_t) before the intervention
         x = x0
+        w_t = w_t.contiguous()  # a transposed view makes MKL's small GEMMs 1.4x slower (N=500)
         step = torch.addmm if w_t.dim() == 2 else torch.baddbmm  # stacked: w_t [K, N, N]
-        for t in range(drive.shape[0]):
-            if raw is None:
-                r = f(x, rates[t])
-            else:  # an intervention: r_t = keep_t * f(x_t) + value_t
-                r = torch.addcmul(value[t], f(x, raw[t]), keep[t], out=rates[t])
-            x = torch.lerp(x, step(drive[t], r, w_t), alpha, out=states[t])
+        drives, xs, rs = drive.unbind(0), states.unbind(0), rates.unbind(0)  # no indexing per step
+        for t in range(n_steps):
+            r = rate_step(f, x, rs[t], *_edit(raw, keep, value, t))
+            x = torch.lerp(x, step(drives[t], r, w_t), alpha, out=xs[t])
+        rate_step(f, x, rs[n_steps], *_edit(raw, keep, value, n_steps))
         ctx.save_for_backward(x0, w_t, states, rates, raw, keep)
         ctx.alpha, ctx.activation = alpha, activation
-        return states
+        return states, rates[1:]
 
     @staticmethod
-    def backward(ctx, grad_states):
+    def backward(ctx, grad_states, grad_rates):
         x0, w_t, states, rates, raw, keep = ctx.saved_tensors
         alpha, n_steps, activation = ctx.alpha, states.shape[0], ctx.activation
-        # f' at x_t, times the intervention's keep factor (dr_t/dx_t = keep_t f'(x_t))
-        pre = rates if raw is None else raw
-        w_alpha = w_t.transpose(-1, -2) * alpha  # alpha W: [(K,) N_post, N_pre]
-        grad_states = grad_states.contiguous()
+        pre = rates if raw is None else raw  # f(x_t), t = 0..T
+        w_alpha = (w_t.transpose(-1, -2) * alpha).contiguous()  # alpha W: [(K,) N_post, N_pre]
+        # the direct gradients, per step (None: no loss reads them)
+        g_s = None if grad_states is None else grad_states.contiguous().unbind(0)
+        g_r = None if grad_rates is None else grad_rates.contiguous().unbind(0)
         # a_t = dL/dx_t, carried backwards; dL/ddrive_{t-1} = alpha a_t (scaled once at the end)
         grad_drive = torch.empty_like(states)
-        a = grad_drive[-1].copy_(grad_states[-1])
-        # small problems: f' in one op; large ones: per step, while the rates are in cache
-        gains = None
+        outs = grad_drive.unbind(0)
+        # f'(x_t) times the intervention's keep factor: dr_t/dx_t; small problems in one op,
+        # large ones per step while the rates are in cache
         if rates.numel() <= _BULK or keep is not None:
             gains = _derivative(activation, pre)
             if keep is not None:
                 gains.mul_(keep[:, None])
+            gains = gains.unbind(0)
+        else:
+            gains = _PerStep(activation, pre.unbind(0))
+        a = outs[-1].copy_(g_s[-1]) if g_s is not None else outs[-1].zero_()
+        if g_r is not None:  # rates[T - 1] = r_T depends on x_T directly
+            a.addcmul_(g_r[-1], gains[n_steps])
         for t in range(n_steps - 1, -1, -1):
-            gain = gains[t] if gains is not None else _derivative(activation, pre[t])
-            carried = grad_states[t - 1].add(a, alpha=1 - alpha) if t > 0 else a * (1 - alpha)
-            out = grad_drive[t - 1] if t > 0 else None
-            a = torch.addcmul(carried, a @ w_alpha, gain, out=out)
+            if t > 0 and g_s is not None:
+                carried = g_s[t - 1].add(a, alpha=1 - alpha)
+            else:
+                carried = a * (1 - alpha)
+            if t > 0 and g_r is not None:  # dL/dr_t = a_{t+1} alpha W + its direct gradient
+                back = _matmul_add(g_r[t - 1], a, w_alpha)
+            else:
+                back = a @ w_alpha
+            a = torch.addcmul(carried, back, gains[t], out=outs[t - 1] if t > 0 else None)
         grad_x0 = a if ctx.needs_input_grad[1] else None
         grad_drive.mul_(alpha)
+        r_fed = rates[:-1]  # r_0 .. r_{T-1}, the rates the recurrence used
         grad_w_t = None
         if ctx.needs_input_grad[2] and w_t.dim() == 2:
             n = states.shape[-1]
-            grad_w_t = rates.reshape(-1, n).T @ grad_drive.reshape(-1, n)
-        elif ctx.needs_input_grad[2]:  # stacked: [T, K, B, N] -> per member [K, T*B, N]
-            k, n = states.shape[1], states.shape[-1]
-            members = [t.transpose(0, 1).reshape(k, -1, n) for t in (rates, grad_drive)]
-            grad_w_t = members[0].transpose(1, 2) @ members[1]
+            grad_w_t = r_fed.reshape(-1, n).T @ grad_drive.reshape(-1, n)
+        elif ctx.needs_input_grad[2]:  # stacked: sum over t of [K, N, B] @ [K, B, N]
+            grad_w_t = _stacked_weight_grad(r_fed, grad_drive)
         grad_keep = grad_value = None
         if ctx.needs_input_grad[5] or ctx.needs_input_grad[6]:  # differentiable interventions
-            grad_rates = grad_drive @ w_t.transpose(-1, -2)  # dL/dr_t, [T, B, N]
-            grad_value = grad_rates.sum(1) if ctx.needs_input_grad[6] else None
-            grad_keep = (grad_rates * raw).sum(1) if ctx.needs_input_grad[5] else None
+            total = torch.zeros_like(rates)  # dL/dr_t for t = 0..T: through W and directly
+            torch.matmul(grad_drive, w_t.transpose(-1, -2), out=total[:-1])
+            if grad_rates is not None:
+                total[1:] += grad_rates
+            grad_value = total.sum(1) if ctx.needs_input_grad[6] else None
+            grad_keep = (total * raw).sum(1) if ctx.needs_input_grad[5] else None
         return grad_drive, grad_x0, grad_w_t, None, None, grad_keep, grad_value
+
+
+def _edit(raw, keep, value, t):
+    if keep is None:
+        return None, None, None
+    return raw[t], keep[t], value[t]
+
+
+class _PerStep:
+    """f'(x_t) computed when step t asks for it (``gains[t]``), while r_t is in cache."""
+
+    def __init__(self, activation: str, rates: tuple[torch.Tensor, ...]):
+        self.activation, self.rates = activation, rates
+
+    def __getitem__(self, t: int) -> torch.Tensor:
+        return _derivative(self.activation, self.rates[t])
+
+
+def _dense(grad: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+    """A gradient autograd left out (None: no loss depends on it) as zeros; else contiguous."""
+    return torch.zeros_like(like) if grad is None else grad.contiguous()
+
+
+def _matmul_add(bias: torch.Tensor, a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    return torch.addmm(bias, a, w) if w.dim() == 2 else torch.baddbmm(bias, a, w)
+
+
+def _stacked_weight_grad(rates: torch.Tensor, grad_drive: torch.Tensor) -> torch.Tensor:
+    """sum_t rates[t, k].T @ grad_drive[t, k] for each member k: [T, K, B, N] -> [K, N, N].
+
+    Up to n = b, one [N, N] product per (t, k) read in place is less memory traffic than
+    copying both [T, K, B, N] tensors member-major for one matmul per member.
+    """
+    t, k, b, n = rates.shape
+    if n <= b:
+        pairs = (rates.reshape(t * k, b, n).transpose(1, 2), grad_drive.reshape(t * k, b, n))
+        return torch.bmm(*pairs).view(t, k, n, n).sum(0)
+    members = [x.transpose(0, 1).reshape(k, t * b, n) for x in (rates, grad_drive)]
+    return members[0].transpose(1, 2) @ members[1]
 
 
 def leaky_scan(
@@ -101,15 +169,17 @@ def leaky_scan(
     activation: str,
     keep: torch.Tensor | None = None,
     value: torch.Tensor | None = None,
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Euler-integrate the leaky RNN over ``drive [T, B, N]`` from ``x0 [B, N]``.
 
-    w_t: [N, N] the transposed recurrent weight (pre, post). Returns states [T, B, N].
+    w_t: [N, N] the transposed recurrent weight (pre, post). Returns ``(states, rates)``, both
+    [T, B, N]: ``states[t] = x_{t+1}`` and ``rates[t] = f(states[t])``.
     Stacked networks: drive [T, K, B, N], x0 [K, B, N], w_t [K, N, N].
 
-    An intervention on the rates (``models.interventions``): the rate that step t feeds back
-    is ``keep[t] * f(x_t) + value[t]`` (keep, value: [T, N], both given or both None; not for
-    stacked networks). Both may require grad (saliency).
+    An intervention on the rates (``models.interventions``): ``r_t = keep[t] * f(x_t) +
+    value[t]`` for t = 0..T (keep, value: [T + 1, N], both given or both None; not for stacked
+    networks), both in what the recurrence feeds back and in the rates returned
+    (``rates[t] = r_{t+1}``). Both may require grad (saliency).
     """
     x0 = x0.expand_as(drive[0]).contiguous()
     return _LeakyScan.apply(drive, x0, w_t, alpha, activation, keep, value)
