@@ -76,8 +76,9 @@ def train(
 
     Speed settings (``rnnbook.runtime``): the thread count is chosen by network size for the
     duration of the call; denormals are flushed to zero and glibc is kept from mmap'ing large
-    tensors, both process-wide (a near-zero loss made steps 15x slower without the first; long
-    sequences drift from 3 to 6 s per step without the second).
+    tensors and from trimming its heap, all process-wide (a near-zero loss made steps 15x slower
+    without the first; long sequences drift from 3 to 6 s per step without the second, and
+    fault their memory back in at every step without the third).
     """
     tune_for_training()
     n_rec = getattr(getattr(model, "config", None), "n_rec", 0)
