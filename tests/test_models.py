@@ -203,6 +203,23 @@ def test_stacked_scan_equals_one_scan_per_network(n_rec):
         torch.testing.assert_close(w_t.grad[k], w.grad)
 
 
+def test_stacked_scan_of_a_member_major_drive_equals_a_time_major_one():
+    gen = torch.Generator().manual_seed(4)
+    members = torch.randn(3, 7, 5, 4, generator=gen)  # [K, T, B, N], each member contiguous
+    w_t = 0.5 * torch.randn(3, 4, 4, generator=gen)
+    x0 = torch.zeros(3, 5, 4)
+    results = []
+    for drive in (members.transpose(0, 1), members.transpose(0, 1).contiguous()):
+        drive, w = drive.detach().requires_grad_(), w_t.clone().requires_grad_()
+        states, rates = leaky_scan(drive, x0, w, 0.2, "relu")
+        (rates.square().sum() + states.sum()).backward()
+        results.append((states, rates, drive.grad, w.grad))
+    member_major, time_major = results
+    assert member_major[1].stride(1) > member_major[1].stride(0)  # the scan kept the layout
+    for a, b in zip(member_major, time_major, strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_scan_rates_are_the_activation_of_the_states():
     gen = torch.Generator().manual_seed(3)
     drive, x0, w_t = torch.randn(6, 2, 4, generator=gen), torch.zeros(2, 4), torch.eye(4)

@@ -36,20 +36,26 @@ class EffectiveWeights(nn.Module):
         )
 
 
-def forward(weights, inputs, rec_noise, alpha, activation: str) -> torch.Tensor:
+def forward(weights, inputs, rec_noise, noise_scale, alpha, activation: str) -> torch.Tensor:
     """Outputs [K, B, T, n_out] of K networks from x0 = 0.
 
     weights: ``EffectiveWeights`` stacked over K; inputs: [K, B, T, n_in] (input noise added);
-    rec_noise: [T, K, B, n_rec] already scaled, or None; alpha: [K, 1, 1]. The drive is built
-    time-major, [T, K, B, N], as the scan reads it.
+    rec_noise: unit normals [K, T, B, n_rec] and noise_scale [K], or both None; alpha: [K, 1, 1].
+
+    At small N a stack is bound by memory traffic over [K, T, B, N] tensors, not by arithmetic,
+    so they all stay member-major (each member's block contiguous): the input drive is one
+    matmul per member, which the scan reads step by step as a time-major view, writing its
+    states and rates in the same layout; the readout is then one matmul per member, in place.
     """
     w_in, w_rec, w_out, bias, readout_bias = weights
-    k, b, t, _ = inputs.shape
-    u = inputs.permute(2, 0, 1, 3)  # [T, K, B, n_in]
-    drive = torch.matmul(u, w_in.transpose(1, 2)).add_(bias[:, None])  # [T, K, B, N]
+    k, b, t, n_in = inputs.shape
+    n = w_rec.shape[-1]
+    u = inputs.transpose(1, 2).reshape(k, t * b, n_in)  # [K, T*B, n_in], time-major per member
+    drive = torch.baddbmm(bias[:, None], u, w_in.transpose(1, 2)).view(k, t, b, n)
     if rec_noise is not None:
-        drive += rec_noise
-    x = inputs.new_zeros(k, b, drive.shape[-1])
+        drive = torch.addcmul(drive, rec_noise, noise_scale.view(k, 1, 1, 1))
+    drive = drive.transpose(0, 1)  # [T, K, B, N], a view
+    x = inputs.new_zeros(k, b, n)
     w_t = w_rec.transpose(1, 2)
     if bool((alpha == alpha.flatten()[0]).all()):  # one alpha: the hand-written backward
         _, rates = leaky_scan(drive, x, w_t, float(alpha.flatten()[0]), activation)
@@ -59,9 +65,7 @@ def forward(weights, inputs, rec_noise, alpha, activation: str) -> torch.Tensor:
             x = torch.lerp(x, torch.baddbmm(drive_t, act(x), w_t), alpha)
             states.append(x)
         rates = act(torch.stack(states))  # [T, K, B, N]
-    # the readout member by member: one copy of the rates into [K, T * B, N] (measured the
-    # fastest of broadcast matmul, einsum and this at T = 100, K = 10, B = 64, N = 32)
-    per_member = rates.transpose(0, 1).reshape(k, t * b, -1)
+    per_member = rates.transpose(0, 1).reshape(k, t * b, n)  # a view: the scan kept the layout
     outputs = torch.baddbmm(readout_bias[:, None], per_member, w_out.transpose(1, 2))
     return outputs.view(k, t, b, -1).transpose(1, 2)  # [K, B, T, n_out]
 

@@ -61,40 +61,46 @@ class _Member:
         }
         return cls(spec, TASKS[spec.task](spec.task_config), gens)
 
-    def noisy_inputs(self, inputs: torch.Tensor, gen: torch.Generator):
-        """``inputs [B, T, n_in]`` with input noise, and the scaled recurrent noise [T, B, N]
-        (or None), drawn as ``RateRNN.forward`` draws them."""
+    def noisy_inputs(self, inputs: torch.Tensor, gen: torch.Generator, noise_out: torch.Tensor):
+        """``inputs [B, T, n_in]`` with input noise; the unit normals of the recurrent noise go
+        into ``noise_out [T, B, N]`` (contiguous). Both drawn as ``RateRNN.forward`` draws them.
+        Returns the noisy inputs and the recurrent noise's scale (0 without it)."""
         cfg = self.spec.model_config
-        batch, n_steps, _ = inputs.shape
         if cfg.sigma_in > 0:
             scale = math.sqrt(2.0 / cfg.alpha) * cfg.sigma_in
             inputs = inputs + scale * torch.randn(inputs.shape, generator=gen, device=inputs.device)
         if cfg.sigma_rec == 0:
-            return inputs, None
-        scale = math.sqrt(2.0 / cfg.alpha) * cfg.sigma_rec
-        shape = (n_steps * batch, cfg.n_rec)
-        noise = scale * torch.randn(shape, generator=gen, device=inputs.device)
-        return inputs, noise.view(n_steps, batch, cfg.n_rec)
+            noise_out.zero_()
+            return inputs, 0.0
+        torch.randn(noise_out.shape, generator=gen, device=inputs.device, out=noise_out)
+        return inputs, math.sqrt(2.0 / cfg.alpha) * cfg.sigma_rec
 
 
 def _batch(members: list[_Member], batch_size: int, device, *, evaluation: bool):
-    """Each member's trials, and the stacked inputs [K, B, T, n_in] and recurrent noise
-    [T, K, B, N] (or None), zero-padded to the longest member's T."""
-    trials, inputs, noise = [], [], []
-    for m in members:
-        gen, noise_gen = m.gens["eval" if evaluation else "train"]
-        trials.append(m.task.sample(batch_size, generator=gen).to(device))
-        x, n = m.noisy_inputs(trials[-1].inputs, noise_gen)
-        inputs.append(x)
-        noise.append(n)
+    """Each member's trials; the stacked inputs [K, B, T, n_in]; the recurrent noise as unit
+    normals [K, T, B, N] with each member's scale [K] (both None if no member has noise), all
+    zero-padded to the longest member's T. Each member's noise is one contiguous draw, so the
+    stack draws no more and no fewer normals than its members would alone."""
+    trials = [
+        m.task.sample(batch_size, generator=m.gens["eval" if evaluation else "train"][0]).to(device)
+        for m in members
+    ]
     n_steps = max(tr.n_steps for tr in trials)
-    inputs = torch.stack([_pad(x, n_steps, dim=1) for x in inputs])
-    if all(n is None for n in noise):
-        return trials, inputs, None
+    noisy = any(m.spec.model_config.sigma_rec > 0 for m in members)
     n_rec = members[0].spec.model_config.n_rec
-    zeros = inputs.new_zeros(n_steps, batch_size, n_rec)
-    noise = torch.stack([zeros if n is None else _pad(n, n_steps, dim=0) for n in noise], dim=1)
-    return trials, inputs, noise
+    noise = torch.empty(len(members), n_steps, batch_size, n_rec, device=device) if noisy else None
+    inputs, scales = [], []
+    for k, (m, tr) in enumerate(zip(members, trials, strict=True)):
+        out = noise[k, : tr.n_steps] if noisy else torch.empty(0, device=device)
+        if noisy and tr.n_steps < n_steps:
+            noise[k, tr.n_steps :].zero_()
+        x, scale = m.noisy_inputs(tr.inputs, m.gens["eval" if evaluation else "train"][1], out)
+        inputs.append(_pad(x, n_steps, dim=1))
+        scales.append(scale)
+    inputs = torch.stack(inputs)
+    if not noisy:
+        return trials, inputs, None, None
+    return trials, inputs, noise, torch.tensor(scales, device=device)
 
 
 def _pad(x: torch.Tensor, n_steps: int, *, dim: int) -> torch.Tensor:
@@ -118,9 +124,9 @@ class _Stack:
         self.alpha = torch.tensor([c.alpha for c in cfgs], device=device).view(-1, 1, 1)
         self.activation = cfgs[0].activation
 
-    def forward(self, inputs: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor, noise, noise_scale) -> torch.Tensor:
         weights = self._weights(self.params, self.buffers)
-        return batched.forward(weights, inputs, noise, self.alpha, self.activation)
+        return batched.forward(weights, inputs, noise, noise_scale, self.alpha, self.activation)
 
     def state_dict(self, k: int) -> dict[str, torch.Tensor]:
         """Member ``k``'s parameters and buffers, as its own model's state dict (on CPU)."""
@@ -152,8 +158,8 @@ def _train(members: list[_Member], stack: _Stack, device, progress: bool) -> Non
     max_norms = torch.tensor([math.inf if c is None else c for c in clips], device=device)
     _evaluate(members, stack, cfg, device, step=0)
     for step in tqdm(range(1, cfg.n_steps + 1), disable=not progress, mininterval=2.0):
-        trials, inputs, noise = _batch(members, cfg.batch_size, device, evaluation=False)
-        losses = _losses(members, stack.forward(inputs, noise), trials, cfg.loss)
+        trials, inputs, noise, scale = _batch(members, cfg.batch_size, device, evaluation=False)
+        losses = _losses(members, stack.forward(inputs, noise, scale), trials, cfg.loss)
         for m, loss in zip(members, losses, strict=True):
             _check(m, loss, torch.zeros(()), step)
         active = [m.failure is None for m in members]
@@ -192,8 +198,8 @@ def _check(member: _Member, loss: torch.Tensor, grad_norm: torch.Tensor, step: i
 @torch.no_grad()
 def _evaluate(members: list[_Member], stack: _Stack, cfg, device, *, step: int) -> None:
     """Each member's loss and accuracy on fresh held-out trials (as train()'s _evaluate)."""
-    trials, inputs, noise = _batch(members, cfg.eval_batch_size, device, evaluation=True)
-    outputs = stack.forward(inputs, noise)
+    trials, inputs, noise, scale = _batch(members, cfg.eval_batch_size, device, evaluation=True)
+    outputs = stack.forward(inputs, noise, scale)
     losses = _losses(members, outputs, trials, cfg.loss)
     for k, (m, tr, loss) in enumerate(zip(members, trials, losses, strict=True)):
         if m.failure is not None:

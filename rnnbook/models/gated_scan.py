@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from rnnbook.models.scan import _ACTIVATIONS_OUT, _dense, _derivative, _edit, rate_step
+from rnnbook.models.scan import _ACTIVATIONS_OUT, _derivative, _edit, _laid_out_as, rate_step
 
 
 class _GatedScan(torch.autograd.Function):
@@ -34,14 +34,15 @@ class _GatedScan(torch.autograd.Function):
         rate_step(f, x, rates[n_steps], *_edit(raw, keep, value, n_steps))
         ctx.save_for_backward(w_t, wg_t, states, rates, currents, gates, raw, keep)
         ctx.alpha, ctx.activation = alpha, activation
+        ctx.set_materialize_grads(False)  # an output no loss reads gets None, not a zero tensor
         return states, rates[1:]
 
     @staticmethod
     def backward(ctx, grad_states, grad_rates):
         w_t, wg_t, states, rates, currents, gates, raw, keep = ctx.saved_tensors
         alpha, n_steps = ctx.alpha, states.shape[0]
-        grad_states = _dense(grad_states, states)
-        grad_rates = None if grad_rates is None else grad_rates.contiguous()
+        grad_states = None if grad_states is None else _laid_out_as(grad_states, states)
+        grad_rates = None if grad_rates is None else _laid_out_as(grad_rates, states)
         # dr_t/dx_t = f'(x_t) (from the rates), times keep_t under an intervention: [T + 1, B, N]
         gains = _derivative(ctx.activation, rates if raw is None else raw)
         if keep is not None:
@@ -50,7 +51,7 @@ class _GatedScan(torch.autograd.Function):
         slope = currents * gates * (1 - gates)
         w_alpha, wg_alpha = (w_t.T * alpha).contiguous(), (wg_t.T * alpha).contiguous()
         adjoint = torch.empty_like(states)  # a_{t+1} = dL/dx_{t+1}
-        a = adjoint[-1].copy_(grad_states[-1])
+        a = adjoint[-1].copy_(grad_states[-1]) if grad_states is not None else adjoint[-1].zero_()
         if grad_rates is not None:
             a.addcmul_(grad_rates[-1], gains[n_steps])
         for t in range(n_steps - 1, -1, -1):
@@ -59,7 +60,10 @@ class _GatedScan(torch.autograd.Function):
             if direct is not None:
                 through_w += direct
             back = torch.addmm(through_w, a * slope[t], wg_alpha)
-            carried = grad_states[t - 1].add(a, alpha=1 - alpha) if t > 0 else a * (1 - alpha)
+            if t > 0 and grad_states is not None:
+                carried = grad_states[t - 1].add(a, alpha=1 - alpha)
+            else:
+                carried = a * (1 - alpha)
             a = torch.addcmul(carried, back, gains[t], out=adjoint[t - 1] if t > 0 else None)
         grad_x0 = a if ctx.needs_input_grad[2] else None
         grad_drive = adjoint.mul_(alpha)  # dL/ddrive_t = alpha a_{t+1}

@@ -52,9 +52,9 @@ class _LeakyScan(torch.autograd.Function):
     def forward(ctx, drive, x0, w_t, alpha: float, activation: str, keep=None, value=None):
         f = _ACTIVATIONS_OUT[activation]
         n_steps = drive.shape[0]
-        states = torch.empty_like(drive)  # [T, B, N]: x_{t+1}
+        states = torch.empty_like(drive)  # [T, B, N]: x_{t+1}, laid out as the drive
         # [T + 1, B, N]: r_t = f(x_t), r_0 from x0; kept for the backward pass
-        rates = drive.new_empty((n_steps + 1, *drive.shape[1:]))
+        rates = _steps_like(drive, n_steps + 1)
         raw = None if keep is None else torch.empty_like(rates)  # f(x_t) before the intervention
         x = x0
         w_t = w_t.contiguous()  # a transposed view makes MKL's small GEMMs 1.4x slower (N=500)
@@ -66,6 +66,7 @@ class _LeakyScan(torch.autograd.Function):
         rate_step(f, x, rs[n_steps], *_edit(raw, keep, value, n_steps))
         ctx.save_for_backward(x0, w_t, states, rates, raw, keep)
         ctx.alpha, ctx.activation = alpha, activation
+        ctx.set_materialize_grads(False)  # an output no loss reads gets None, not a zero tensor
         return states, rates[1:]
 
     @staticmethod
@@ -75,8 +76,8 @@ class _LeakyScan(torch.autograd.Function):
         pre = rates if raw is None else raw  # f(x_t), t = 0..T
         w_alpha = (w_t.transpose(-1, -2) * alpha).contiguous()  # alpha W: [(K,) N_post, N_pre]
         # the direct gradients, per step (None: no loss reads them)
-        g_s = None if grad_states is None else grad_states.contiguous().unbind(0)
-        g_r = None if grad_rates is None else grad_rates.contiguous().unbind(0)
+        g_s = None if grad_states is None else _laid_out_as(grad_states, states).unbind(0)
+        g_r = None if grad_rates is None else _laid_out_as(grad_rates, states).unbind(0)
         # a_t = dL/dx_t, carried backwards; dL/ddrive_{t-1} = alpha a_t (scaled once at the end)
         grad_drive = torch.empty_like(states)
         outs = grad_drive.unbind(0)
@@ -138,23 +139,34 @@ class _PerStep:
         return _derivative(self.activation, self.rates[t])
 
 
-def _dense(grad: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-    """A gradient autograd left out (None: no loss depends on it) as zeros; else contiguous."""
-    return torch.zeros_like(like) if grad is None else grad.contiguous()
+def _laid_out_as(grad: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``grad`` in the memory layout of ``like`` (copied only if it is not)."""
+    return grad if grad.stride() == like.stride() else torch.empty_like(like).copy_(grad)
 
 
 def _matmul_add(bias: torch.Tensor, a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return torch.addmm(bias, a, w) if w.dim() == 2 else torch.baddbmm(bias, a, w)
 
 
+def _steps_like(drive: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """An empty [n_steps, ...] tensor laid out as ``drive``: time-major, or for a stack whose
+    drive is a member-major [K, T, B, N] tensor seen as [T, K, B, N], member-major too."""
+    if drive.dim() == 4 and drive.stride(1) > drive.stride(0):
+        k, b, n = drive.shape[1:]
+        return drive.new_empty((k, n_steps, b, n)).transpose(0, 1)
+    return drive.new_empty((n_steps, *drive.shape[1:]))
+
+
 def _stacked_weight_grad(rates: torch.Tensor, grad_drive: torch.Tensor) -> torch.Tensor:
     """sum_t rates[t, k].T @ grad_drive[t, k] for each member k: [T, K, B, N] -> [K, N, N].
 
-    Up to n = b, one [N, N] product per (t, k) read in place is less memory traffic than
-    copying both [T, K, B, N] tensors member-major for one matmul per member.
+    Member-major tensors are one matmul per member, read in place. Time-major ones, up to
+    n = b, one [N, N] product per (t, k) read in place: less memory traffic than copying both
+    member-major.
     """
     t, k, b, n = rates.shape
-    if n <= b:
+    member_major = rates.stride(1) > rates.stride(0) and grad_drive.stride(1) > grad_drive.stride(0)
+    if n <= b and not member_major:
         pairs = (rates.reshape(t * k, b, n).transpose(1, 2), grad_drive.reshape(t * k, b, n))
         return torch.bmm(*pairs).view(t, k, n, n).sum(0)
     members = [x.transpose(0, 1).reshape(k, t * b, n) for x in (rates, grad_drive)]
