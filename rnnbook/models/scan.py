@@ -5,8 +5,9 @@
 
 Autograd records about eight small ops per time step and replays them one by one. This
 backward runs three or four small ones per step on data still in cache (the matmul, f' from
-the rates kept by the forward pass, one add and one fused multiply-add) and computes the
-recurrent weight gradient for all steps in one large matmul at the end.
+the rates kept by the forward pass, the leak and one fused multiply-add), carrying the
+gradient already scaled as the drive's, and computes the recurrent weight gradient for all
+steps in one large matmul at the end.
 
 The scan returns the rates it computed anyway, so the model needs no second pass of ``f`` over
 [T, B, N] (nor autograd one of f' backwards): a gradient on them enters the backward pass as
@@ -60,10 +61,15 @@ class _LeakyScan(torch.autograd.Function):
         w_t = w_t.contiguous()  # a transposed view makes MKL's small GEMMs 1.4x slower (N=500)
         step = torch.addmm if w_t.dim() == 2 else torch.baddbmm  # stacked: w_t [K, N, N]
         drives, xs, rs = drive.unbind(0), states.unbind(0), rates.unbind(0)  # no indexing per step
-        for t in range(n_steps):
-            r = rate_step(f, x, rs[t], *_edit(raw, keep, value, t))
-            x = torch.lerp(x, step(drives[t], r, w_t), alpha, out=xs[t])
-        rate_step(f, x, rs[n_steps], *_edit(raw, keep, value, n_steps))
+        if keep is None:
+            for t in range(n_steps):
+                x = torch.lerp(x, step(drives[t], f(x, rs[t]), w_t), alpha, out=xs[t])
+            f(x, rs[n_steps])
+        else:
+            for t in range(n_steps):
+                r = rate_step(f, x, rs[t], *_edit(raw, keep, value, t))
+                x = torch.lerp(x, step(drives[t], r, w_t), alpha, out=xs[t])
+            rate_step(f, x, rs[n_steps], *_edit(raw, keep, value, n_steps))
         ctx.save_for_backward(x0, w_t, states, rates, raw, keep)
         ctx.alpha, ctx.activation = alpha, activation
         ctx.set_materialize_grads(False)  # an output no loss reads gets None, not a zero tensor
@@ -74,11 +80,10 @@ class _LeakyScan(torch.autograd.Function):
         x0, w_t, states, rates, raw, keep = ctx.saved_tensors
         alpha, n_steps, activation = ctx.alpha, states.shape[0], ctx.activation
         pre = rates if raw is None else raw  # f(x_t), t = 0..T
-        w_alpha = (w_t.transpose(-1, -2) * alpha).contiguous()  # alpha W: [(K,) N_post, N_pre]
+        w_back = (w_t.transpose(-1, -2) * alpha).contiguous()  # alpha W: [(K,) N_post, N_pre]
         # the direct gradients, per step (None: no loss reads them)
         g_s = None if grad_states is None else _laid_out_as(grad_states, states).unbind(0)
         g_r = None if grad_rates is None else _laid_out_as(grad_rates, states).unbind(0)
-        # a_t = dL/dx_t, carried backwards; dL/ddrive_{t-1} = alpha a_t (scaled once at the end)
         grad_drive = torch.empty_like(states)
         outs = grad_drive.unbind(0)
         # f'(x_t) times the intervention's keep factor: dr_t/dx_t; small problems in one op,
@@ -90,21 +95,20 @@ class _LeakyScan(torch.autograd.Function):
             gains = gains.unbind(0)
         else:
             gains = _PerStep(activation, pre.unbind(0))
-        a = outs[-1].copy_(g_s[-1]) if g_s is not None else outs[-1].zero_()
+        # d_t = alpha dL/dx_t = dL/ddrive_{t-1}, carried backwards straight into grad_drive:
+        #   d_t = (1 - alpha) d_{t+1} + f'(x_t) (d_{t+1} alpha W + alpha dL/dr_t) + alpha dL/dx_t
+        decay = 1 - alpha
+        d = outs[-1].copy_(g_s[-1]) if g_s is not None else outs[-1].zero_()
         if g_r is not None:  # rates[T - 1] = r_T depends on x_T directly
-            a.addcmul_(g_r[-1], gains[n_steps])
-        for t in range(n_steps - 1, -1, -1):
-            if t > 0 and g_s is not None:
-                carried = g_s[t - 1].add(a, alpha=1 - alpha)
-            else:
-                carried = a * (1 - alpha)
-            if t > 0 and g_r is not None:  # dL/dr_t = a_{t+1} alpha W + its direct gradient
-                back = _matmul_add(g_r[t - 1], a, w_alpha)
-            else:
-                back = a @ w_alpha
-            a = torch.addcmul(carried, back, gains[t], out=outs[t - 1] if t > 0 else None)
-        grad_x0 = a if ctx.needs_input_grad[1] else None
-        grad_drive.mul_(alpha)
+            d.addcmul_(g_r[-1], gains[n_steps])
+        d.mul_(alpha)
+        for t in range(n_steps - 1, 0, -1):
+            carried = d * decay if g_s is None else torch.add(d * decay, g_s[t - 1], alpha=alpha)
+            back = d @ w_back if g_r is None else _matmul_add(g_r[t - 1], d, w_back, alpha)
+            d = torch.addcmul(carried, back, gains[t], out=outs[t - 1])
+        grad_x0 = None
+        if ctx.needs_input_grad[1]:  # x_0 feeds the first step only through the leak and r_0
+            grad_x0 = torch.addcmul(d * decay, d @ w_back, gains[0]).div_(alpha)
         r_fed = rates[:-1]  # r_0 .. r_{T-1}, the rates the recurrence used
         grad_w_t = None
         if ctx.needs_input_grad[2] and w_t.dim() == 2:
@@ -144,8 +148,11 @@ def _laid_out_as(grad: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return grad if grad.stride() == like.stride() else torch.empty_like(like).copy_(grad)
 
 
-def _matmul_add(bias: torch.Tensor, a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    return torch.addmm(bias, a, w) if w.dim() == 2 else torch.baddbmm(bias, a, w)
+def _matmul_add(bias: torch.Tensor, a: torch.Tensor, w: torch.Tensor, beta: float):
+    """beta * bias + a @ w, batched for stacked networks."""
+    if w.dim() == 2:
+        return torch.addmm(bias, a, w, beta=beta)
+    return torch.baddbmm(bias, a, w, beta=beta)
 
 
 def _steps_like(drive: torch.Tensor, n_steps: int) -> torch.Tensor:
