@@ -55,10 +55,10 @@ class _GatedScan(torch.autograd.Function):
         if grad_rates is not None:
             a.addcmul_(grad_rates[-1], gains[n_steps])
         for t in range(n_steps - 1, -1, -1):
-            direct = grad_rates[t - 1] if grad_rates is not None and t > 0 else None
-            through_w = torch.mm(a * gates[t], w_alpha)
-            if direct is not None:
-                through_w += direct
+            if grad_rates is not None and t > 0:  # dL/dr_t's direct part as the matmul's bias
+                through_w = torch.addmm(grad_rates[t - 1], a * gates[t], w_alpha)
+            else:
+                through_w = torch.mm(a * gates[t], w_alpha)
             back = torch.addmm(through_w, a * slope[t], wg_alpha)
             if t > 0 and grad_states is not None:
                 carried = grad_states[t - 1].add(a, alpha=1 - alpha)
