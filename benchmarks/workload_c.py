@@ -1,8 +1,9 @@
 """Workload C: 20 seeds of workload A trained for a fixed number of steps, at N = 128 and 32.
 
 ``rnnbook.ensembles.fit_many(specs, method=...)`` with ``"serial"`` (one run after another),
-``"processes"`` (two worker processes, one thread each) and, at N = 32, ``"stacked"`` (the
-20 networks as one batched model). Each measurement runs in its own process with a fresh
+``"processes"`` (two worker processes, one thread each) and, at N = 32, ``"stacked"`` (on a
+CPU with two workers: two one-thread processes, each training 10 of the networks as one
+batched model). Each measurement runs in its own process with a fresh
 temporary cache, so every run trains; the figure is network-steps per second of wall time
 for the whole call (worker start-up, trial sampling, the two evaluations and storing
 included). ``python -m benchmarks.workload_c METHOD:N``.
@@ -54,7 +55,7 @@ def measure(case: str, quick: bool) -> dict:
         "n_rec": n_rec,
         "n_seeds": n_seeds,
         "n_steps": n_steps,
-        "workers": WORKERS if method == "processes" else 1,
+        "workers": 1 if method == "serial" else WORKERS,  # stacked: one stack per worker
         "wall_s": wall,
         "network_steps_per_s": network_steps / wall,
         "flops_per_network_step": training_step_flops(
