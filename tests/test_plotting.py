@@ -40,7 +40,7 @@ def other_axes():
     """pyplot's current Axes during a test: no plotting function may draw on it."""
     fig, ax = plt.subplots()
     yield ax
-    assert not ax.lines and not ax.collections and not ax.get_legend()
+    assert not ax.lines and not ax.collections and not ax.patches and not ax.get_legend()
     assert len(fig.axes) == 1
 
 

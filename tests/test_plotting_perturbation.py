@@ -4,12 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.container import BarContainer  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from test_plotting import close_figures, given_axes, other_axes  # noqa: E402, F401
 
 from rnnbook.analysis.perturbation import LesionComparison, LesionCurve, Saliency  # noqa: E402
 from rnnbook.plotting.perturbation import (  # noqa: E402
@@ -22,20 +21,10 @@ from rnnbook.plotting.perturbation import (  # noqa: E402
 from rnnbook.plotting.style import color_for  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture
-def ax():
+def ax(other_axes):  # noqa: F811 (the fixture imported above)
     """Axes of a figure outside pyplot, while pyplot's current Axes must stay untouched."""
-    fig, current = plt.subplots()
-    axes = Figure().subplots()
-    yield axes
-    assert not current.lines and not current.collections and not current.patches
-    assert len(fig.axes) == 1
+    return given_axes(other_axes)
 
 
 def make_saliency(scores) -> Saliency:
