@@ -29,16 +29,21 @@ import torch
 import rnnbook
 from rnnbook.models import MODELS, ModelConfig
 from rnnbook.runtime import threads_for
+from rnnbook.seeding import check_seed
 from rnnbook.tasks import TASKS, TaskConfig
 from rnnbook.training import History, TrainConfig, train
 
-_TRAINING_CODE = ("tasks", "models", "training", "seeding.py", "validation.py")
-_FILES = ("spec.json", "weights.pt", "history.json", "metadata.json")
+_TRAINING_CODE = ("tasks", "models", "training", "seeding.py", "validation.py", "tensors.py")
+RUN_FILES = ("spec.json", "weights.pt", "history.json", "metadata.json")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything that decides what a trained run is."""
+    """Everything that decides what a trained run is.
+
+    The model config's ``n_in``, ``n_out`` and ``dt`` come from the task: left None they are
+    filled in; given and different from the task's, the spec is refused naming both values.
+    """
 
     task: str  # registered task name (rnnbook.tasks.TASKS)
     task_config: TaskConfig
@@ -56,6 +61,9 @@ class RunSpec:
             raise ValueError(
                 f"RunSpec.model = {self.model!r} is unknown: choose one of {sorted(MODELS)}"
             )
+        check_seed(self.seed)
+        task = TASKS[self.task](self.task_config)
+        object.__setattr__(self, "model_config", self.model_config.for_task(task))
 
     def to_dict(self) -> dict:
         return {
@@ -131,7 +139,7 @@ def fit(
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache_dir / spec.key()
-    if all((path / name).exists() for name in _FILES):
+    if is_stored(path):
         return load_run(path)
     model = build_model(spec)
     task = TASKS[spec.task](spec.task_config)
@@ -139,9 +147,7 @@ def fit(
     history = train(
         model, task, spec.train_config, seed=spec.seed, callbacks=callbacks, progress=progress
     )
-    metadata = _metadata(spec, wall_time=time.perf_counter() - start)
-    _store(path, spec, model, history, metadata)
-    return Run(spec, model, history, metadata, path, cached=False)
+    return store_run(cache_dir, spec, model, history, wall_time=time.perf_counter() - start)
 
 
 def load_run(path: Path | str) -> Run:
@@ -153,6 +159,23 @@ def load_run(path: Path | str) -> Run:
     history = History.from_dict(json.loads((path / "history.json").read_text()))
     metadata = json.loads((path / "metadata.json").read_text())
     return Run(spec, model, history, metadata, path, cached=True)
+
+
+def is_stored(path: Path | str) -> bool:
+    """Whether the run folder ``path`` holds every file of a stored run."""
+    return all((Path(path) / name).exists() for name in RUN_FILES)
+
+
+def store_run(
+    cache_dir: Path | str, spec: RunSpec, model, history: History, *, wall_time: float, **extra
+) -> Run:
+    """Store a trained run in ``cache_dir`` under its key (atomically) and return it.
+
+    ``extra``: more metadata (e.g. ``trained_by``)."""
+    path = Path(cache_dir) / spec.key()
+    metadata = _metadata(spec, wall_time=wall_time) | extra
+    _store(path, spec, model, history, metadata)
+    return Run(spec, model, history, metadata, path, cached=False)
 
 
 def _metadata(spec: RunSpec, *, wall_time: float) -> dict:

@@ -3,7 +3,9 @@
 import math
 
 import pytest
+import reference_rnn
 import torch
+from reference_rnn import PART_CONFIGS, reference_forward
 
 from rnnbook.models import ModelConfig, RateRNN
 from rnnbook.models.gated_scan import gated_scan
@@ -11,39 +13,17 @@ from rnnbook.models.interventions import Clamp, Gain, Lesion, Perturb, compile_i
 from rnnbook.models.scan import leaky_scan
 
 DT = 20.0
+DALE_GATED = {
+    "recurrence": "dale",
+    "input_weights": "nonnegative",
+    "readout_weights": "nonnegative",
+    "gate": "multiplicative",
+}
 
 
 def _model(**kw):
     cfg = dict(n_in=2, n_out=2, n_rec=10, dt=DT, tau=100.0) | kw
     return RateRNN(ModelConfig(**cfg), seed=4)
-
-
-def _reference(model, inputs, interventions):
-    """Euler loop written from the definition: the rate a unit sends at step t is
-    keep_t f(x) + value_t, where x is the state reported at step t (so step t + 1's
-    recurrence sees step t's edited rate); perturbations add to the input current."""
-    cfg, f = model.config, model.activation
-    batch, n_steps, _ = inputs.shape
-    edits = compile_interventions(interventions, n_steps, cfg.n_rec, cfg.dt)
-    keep = edits.keep if edits.keep is not None else torch.ones(n_steps, cfg.n_rec)
-    value = edits.value if edits.value is not None else torch.zeros(n_steps, cfg.n_rec)
-    current = edits.current if edits.current is not None else torch.zeros(n_steps, cfg.n_rec)
-    w_in, w = model.input.effective_weight(), model.recurrence.effective_weight()
-    x, states = torch.zeros(batch, cfg.n_rec), []
-    for t in range(n_steps):
-        before = max(t - 1, 0)
-        r = keep[before] * f(x) + value[before]
-        rec = r @ w.T
-        if model.gate is not None:
-            g = model.gate
-            rec = (
-                torch.sigmoid(inputs[:, t] @ g.input_weight.T + r @ g.rate_weight.T + g.bias) * rec
-            )
-        x = x + cfg.alpha * (-x + rec + inputs[:, t] @ w_in.T + model.bias + current[t])
-        states.append(x)
-    states = torch.stack(states, 1)
-    rates = keep * f(states) + value
-    return states, rates @ model.readout.effective_weight().T + model.readout_bias
 
 
 INTERVENTIONS = [
@@ -55,14 +35,14 @@ INTERVENTIONS = [
 ]
 
 
-@pytest.mark.parametrize("kw", [{}, {"dale": True, "gating": True}, {"activation": "tanh"}])
+@pytest.mark.parametrize("kw", PART_CONFIGS, ids=str)
 @pytest.mark.parametrize("intervention", INTERVENTIONS)
 def test_forward_and_gradients_equal_the_reference_loop(kw, intervention):
-    model = _model(**kw)
+    model = reference_rnn.model(seed=4, **kw)
     inputs, targets = torch.randn(4, 14, 2), torch.randn(4, 14, 2)
-    rollout = model(inputs, intervention=intervention)
+    rollout = model(inputs, intervention=intervention, generator=torch.Generator().manual_seed(5))
     fast = torch.autograd.grad(((rollout.outputs - targets) ** 2).mean(), list(model.parameters()))
-    states, outputs = _reference(model, inputs, intervention)
+    states, _, outputs = reference_forward(model, inputs, seed=5, intervention=intervention)
     reference = torch.autograd.grad(((outputs - targets) ** 2).mean(), list(model.parameters()))
     torch.testing.assert_close(rollout.states, states, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(rollout.outputs, outputs, rtol=1e-5, atol=1e-6)
@@ -89,7 +69,7 @@ def test_a_lesioned_unit_sends_nothing_and_a_clamped_one_sends_its_value():
 
 
 def test_interventions_leave_the_model_unchanged_and_default_to_none():
-    model = _model(dale=True, gating=True)
+    model = _model(**DALE_GATED)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     inputs = torch.randn(2, 10, 2)
     plain = model(inputs)
@@ -101,9 +81,9 @@ def test_interventions_leave_the_model_unchanged_and_default_to_none():
     torch.testing.assert_close(unit_gain.outputs, plain.outputs, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("gating", [False, True])
-def test_gain_gradient_matches_finite_differences(gating):
-    model = _model(dale=gating, gating=gating, activation="tanh").double()
+@pytest.mark.parametrize("gated", [False, True])
+def test_gain_gradient_matches_finite_differences(gated):
+    model = _model(**(DALE_GATED if gated else {}), activation="tanh").double()
     inputs = torch.randn(3, 12, 2, dtype=torch.float64)
     gains = torch.ones(10, dtype=torch.float64, requires_grad=True)
 

@@ -3,20 +3,26 @@
 import math
 
 import pytest
+import reference_rnn
 import torch
+from reference_rnn import PART_CONFIGS, covered_parts, reference_forward
 
-from rnnbook.models import ModelConfig, RateRNN
+from rnnbook.models import PARTS, ModelConfig, RateRNN
 from rnnbook.models.gated_scan import gated_scan
 from rnnbook.models.init import spectral_radius
+from rnnbook.models.rates import RATE_FUNCTIONS
 from rnnbook.models.scan import leaky_scan
+from rnnbook.models.time_constants import LogUniformTau
+
+DALE = {"recurrence": "dale", "input_weights": "nonnegative", "readout_weights": "nonnegative"}
 
 
 def _config(**kw):
-    return ModelConfig(**{"n_in": 2, "n_out": 2, "n_rec": 40, **kw})
+    return ModelConfig(**{"n_in": 2, "n_out": 2, "n_rec": 40, "dt": 20.0, **kw})
 
 
 def test_dale_signs_survive_an_optimiser_step():
-    model = RateRNN(_config(dale=True, e_frac=0.8, readout="excitatory"), seed=1)
+    model = RateRNN(_config(**DALE | {"e_frac": 0.8, "readout_weights": "excitatory"}), seed=1)
     opt = torch.optim.Adam(model.parameters(), lr=0.5)  # big steps: many raw weights cross 0
     for _ in range(3):
         out = model(torch.randn(8, 10, 2)).outputs
@@ -32,9 +38,9 @@ def test_dale_signs_survive_an_optimiser_step():
     assert torch.all(readout[:, n_e:] == 0) and torch.all(readout >= 0)
 
 
-@pytest.mark.parametrize("dale", [False, True])
-def test_initial_spectral_radius_is_the_configured_one(dale):
-    model = RateRNN(_config(dale=dale, spectral_radius=0.7), seed=0)
+@pytest.mark.parametrize("recurrence", sorted(PARTS["recurrence"]))
+def test_initial_spectral_radius_is_the_configured_one(recurrence):
+    model = RateRNN(_config(recurrence=recurrence, rank=3, spectral_radius=0.7), seed=0)
     assert spectral_radius(model.recurrence.effective_weight()) == pytest.approx(0.7, rel=1e-5)
 
 
@@ -68,61 +74,16 @@ def test_input_noise_reaches_the_state_with_sqrt_2_alpha_sigma():
     assert states[:, 0].var() == pytest.approx(2 * alpha * sigma**2, rel=0.03)
 
 
-def _reference_forward(model, inputs, seed):
-    """A plain, unoptimised Euler loop written straight from the equations (autograd only).
-
-    It draws the noise in the model's order (input noise, then recurrent noise) from its own
-    generator seeded like the model's, so noisy rollouts can be compared exactly.
-    """
-    cfg, f = model.config, model.activation
-    batch, n_steps, _ = inputs.shape
-    gen = torch.Generator().manual_seed(seed)
-    if cfg.sigma_in > 0:
-        inputs = inputs + (2 / cfg.alpha) ** 0.5 * cfg.sigma_in * torch.randn(
-            inputs.shape, generator=gen
-        )
-    noise = torch.zeros(n_steps, batch, cfg.n_rec)
-    if cfg.sigma_rec > 0:
-        noise = torch.randn(n_steps * batch, cfg.n_rec, generator=gen).view(n_steps, batch, -1)
-        noise = (2 / cfg.alpha) ** 0.5 * cfg.sigma_rec * noise
-    w_in, w = model.input.effective_weight(), model.recurrence.effective_weight()
-    x, states = torch.zeros(batch, cfg.n_rec), []
-    for t in range(n_steps):
-        r = f(x)
-        rec = r @ w.T
-        if model.gate is not None:
-            g = model.gate
-            rec = (
-                torch.sigmoid(inputs[:, t] @ g.input_weight.T + r @ g.rate_weight.T + g.bias) * rec
-            )
-        drive = inputs[:, t] @ w_in.T + model.bias + noise[t]
-        x = (1 - cfg.alpha) * x + cfg.alpha * (rec + drive)
-        states.append(x)
-    states = torch.stack(states, 1)
-    return states, f(states) @ model.readout.effective_weight().T + model.readout_bias
-
-
-CONSTRAINTS = [
-    {},
-    {"dale": True},
-    {"dale": True, "gating": True},
-    {"activation": "tanh", "train_recurrent": False},
-    {"activation": "softplus", "readout": "excitatory", "dale": True},
-    {"sigma_rec": 0.2, "sigma_in": 0.1},
-    {"dale": True, "gating": True, "sigma_rec": 0.1, "train_recurrent": False},
-]
-
-
-@pytest.mark.parametrize("kw", CONSTRAINTS)
+@pytest.mark.parametrize("kw", PART_CONFIGS, ids=str)
 def test_forward_and_gradients_equal_the_reference_loop(kw):
-    model = RateRNN(_config(**kw), seed=3)
+    model = reference_rnn.model(**kw)
     inputs = torch.randn(5, 12, 2)
     targets = torch.randn(5, 12, 2)
     rollout = model(inputs, generator=torch.Generator().manual_seed(9))
     loss = ((rollout.outputs - targets) ** 2).mean() + rollout.rates.pow(2).mean()
     fast = torch.autograd.grad(loss, list(model.parameters()))
-    states, outputs = _reference_forward(model, inputs, seed=9)
-    ref_loss = ((outputs - targets) ** 2).mean() + model.activation(states).pow(2).mean()
+    states, rates, outputs = reference_forward(model, inputs, seed=9)
+    ref_loss = ((outputs - targets) ** 2).mean() + rates.pow(2).mean()
     reference = torch.autograd.grad(ref_loss, list(model.parameters()))
     torch.testing.assert_close(rollout.states, states, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(rollout.outputs, outputs, rtol=1e-5, atol=1e-6)
@@ -130,19 +91,30 @@ def test_forward_and_gradients_equal_the_reference_loop(kw):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "softplus"])
-def test_scan_backward_passes_gradcheck(activation):
+def test_the_equivalence_configs_cover_every_registered_part():
+    for part, used in covered_parts().items():
+        assert used == set(PARTS[part]), (
+            f"{part}: no equivalence test for {set(PARTS[part]) - used}"
+        )
+
+
+ALPHAS = [0.3, torch.tensor([0.1, 0.3, 0.5, 1.0], dtype=torch.float64)]  # one, and per unit
+
+
+@pytest.mark.parametrize("alpha", ALPHAS, ids=["scalar", "per-unit"])
+@pytest.mark.parametrize("activation", sorted(RATE_FUNCTIONS))
+def test_scan_backward_passes_gradcheck(activation, alpha):
     gen = torch.Generator().manual_seed(0)
     drive = torch.randn(6, 3, 4, generator=gen, dtype=torch.float64, requires_grad=True)
     x0 = torch.randn(3, 4, generator=gen, dtype=torch.float64, requires_grad=True)
     w_t = (0.5 * torch.randn(4, 4, generator=gen, dtype=torch.float64)).requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda d, x, w: leaky_scan(d, x, w, 0.3, activation), (drive, x0, w_t)
+        lambda d, x, w: leaky_scan(d, x, w, alpha, activation), (drive, x0, w_t)
     )
 
 
 def test_fixed_recurrence_is_not_trained():
-    model = RateRNN(_config(train_recurrent=False, dale=True), seed=0)
+    model = RateRNN(_config(train_recurrent=False, **DALE), seed=0)
     before = model.recurrence.effective_weight().clone()
     names = [name for name, _ in model.named_parameters()]
     assert not any(name.startswith("recurrence.") for name in names)
@@ -156,7 +128,7 @@ def test_fixed_recurrence_is_not_trained():
 
 
 def test_same_seed_same_weights_different_seed_different_weights():
-    a, b, c = (RateRNN(_config(dale=True), seed=s) for s in (4, 4, 5))
+    a, b, c = (RateRNN(_config(**DALE), seed=s) for s in (4, 4, 5))
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     assert not torch.equal(a.recurrence.weight_raw, c.recurrence.weight_raw)
 
@@ -166,16 +138,24 @@ def test_same_seed_same_weights_different_seed_different_weights():
     [
         ({"e_frac": 1.5}, "e_frac"),
         ({"activation": "sigmoid"}, "activation"),
+        ({"recurrence": "sparse"}, "recurrence"),
         ({"tau": -1}, "tau"),
+        ({"tau": (300.0, 50.0)}, "tau"),
+        ({"tau": 100.0, "leak": 0.2}, "tau"),
+        ({"leak": 1.5, "tau": None}, "leak"),
         ({"dt": 200.0, "tau": 100.0}, "dt"),
-        ({"readout": "excitatory"}, "readout"),
+        ({"readout_weights": "excitatory"}, "readout_weights"),
         ({"sigma_rec": -0.1}, "sigma_rec"),
+        ({"n_rec": 16.5}, "n_rec"),
+        ({"tau": "abc"}, "tau"),
+        ({"train_recurrent": "no"}, "train_recurrent"),
+        ({"recurrence": "low_rank", "rank": 40}, "rank"),
     ],
 )
 def test_bad_model_config_names_the_field_and_value(kw, field):
     with pytest.raises(ValueError, match=field) as err:
         _config(**kw)
-    assert str(list(kw.values())[0]) in str(err.value) or field == "readout"
+    assert str(kw[field]) in str(err.value)
 
 
 def test_alpha_is_derived_not_stored():
@@ -183,6 +163,9 @@ def test_alpha_is_derived_not_stored():
     assert cfg.alpha == pytest.approx(0.2)
     assert "alpha" not in {f for f in cfg.__dataclass_fields__}
     assert math.isclose(ModelConfig(n_in=1, n_out=1, dt=5, tau=50).alpha, 0.1)
+    leak = _config(tau=None, leak=0.25)
+    assert leak.alpha == 0.25 and leak.tau is None
+    assert RateRNN(leak).tau == pytest.approx(80.0)  # derived: dt / leak
 
 
 @pytest.mark.parametrize("n_rec", [5, 6])  # the two ways of the weight gradient (n <= b, n > b)
@@ -244,9 +227,9 @@ def test_gated_scan_backward_passes_gradcheck(activation):
     )
 
 
-@pytest.mark.parametrize("kw", [{}, {"dale": True, "gating": True}, {"activation": "tanh"}])
+@pytest.mark.parametrize("kw", PART_CONFIGS, ids=str)
 def test_velocity_is_the_euler_step_of_forward(kw):
-    model = RateRNN(_config(**kw), seed=2)
+    model = reference_rnn.model(seed=2, **(kw | {"sigma_rec": 0.0, "sigma_in": 0.0}))
     inputs, x0 = torch.randn(3, 4, 2), torch.randn(3, model.config.n_rec)
     first = model(inputs, x0).states[:, 0]
     euler = x0 + model.config.dt * model.velocity(x0, inputs[:, 0])
@@ -257,3 +240,126 @@ def test_without_bias_only_the_weights_are_parameters():
     model = RateRNN(_config(bias=False, train_recurrent=False, activation="tanh"), seed=0)
     assert sorted(n for n, _ in model.named_parameters()) == ["input.weight", "readout.weight"]
     assert torch.all(model.bias == 0) and "bias" in model.state_dict()
+
+
+@pytest.mark.parametrize("rank", [1, 2, 5])
+def test_low_rank_recurrence_has_rank_at_most_r_plus_one_for_any_parameters(rank):
+    model = RateRNN(_config(recurrence="low_rank", rank=rank), seed=rank)
+    gen = torch.Generator().manual_seed(rank)
+    for _ in range(5):  # random factors of any scale, and after optimiser steps
+        with torch.no_grad():
+            for p in model.recurrence.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen) * 3)
+        w = model.recurrence.effective_weight().detach().double()
+        s = torch.linalg.svdvals(w)
+        assert int((s > 1e-5 * s[0]).sum()) <= rank + 1
+    opt = torch.optim.Adam(model.parameters(), lr=0.3)
+    for _ in range(3):
+        opt.zero_grad()
+        model(torch.randn(4, 8, 2)).outputs.pow(2).sum().backward()
+        opt.step()
+    s = torch.linalg.svdvals(model.recurrence.effective_weight().detach().double())
+    assert int((s > 1e-5 * s[0]).sum()) <= rank + 1
+    assert int((s > 1e-5 * s[0]).sum()) == rank + 1  # generic parameters reach the bound
+
+
+@pytest.mark.parametrize("gate", sorted(PARTS["gate"]))
+@pytest.mark.parametrize("activation", sorted(RATE_FUNCTIONS))
+def test_a_per_unit_tau_of_equal_values_gives_exactly_the_scalar_tau_result(activation, gate):
+    kw = {"activation": activation, "gate": gate, "sigma_rec": 0.1, "rate_max": 3.0}
+    scalar = RateRNN(_config(tau=100.0, **kw), seed=1)
+    per_unit = RateRNN(_config(tau=(100.0, 100.0), **kw), seed=1)
+    per_unit.load_state_dict(scalar.state_dict() | {"time_constants.tau": per_unit.tau})
+    assert per_unit.alpha.shape == (40,) and torch.all(per_unit.tau == 100.0)
+    inputs = torch.randn(4, 30, 2)
+    results = []
+    for model in (scalar, per_unit):
+        rollout = model(inputs, generator=torch.Generator().manual_seed(0))
+        loss = rollout.outputs.square().sum() + rollout.rates.sum() + rollout.states.sum()
+        results.append((rollout.states, *torch.autograd.grad(loss, list(model.parameters()))))
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_per_unit_time_constants_are_log_uniform_fixed_and_seeded():
+    config = _config(n_rec=20000, tau=(50.0, 300.0))
+    taus = LogUniformTau(config, generator=torch.Generator().manual_seed(0)).tau
+    assert taus.min() >= 50.0 and taus.max() <= 300.0
+    # log-uniform: log tau is uniform on [log 50, log 300]: its mean and variance
+    width = math.log(300 / 50)
+    assert taus.log().mean().item() == pytest.approx(math.log(50 * 300) / 2, abs=0.01)
+    assert taus.log().var().item() == pytest.approx(width**2 / 12, rel=0.03)
+    model = RateRNN(_config(tau=(50.0, 300.0)), seed=0)
+    assert "time_constants.tau" in model.state_dict()
+    assert not any("tau" in name for name, _ in model.named_parameters())
+    assert torch.equal(RateRNN(_config(tau=(50.0, 300.0)), seed=0).tau, model.tau)
+    assert not torch.equal(RateRNN(_config(tau=(50.0, 300.0)), seed=1).tau, model.tau)
+
+
+@pytest.mark.parametrize("kw", PART_CONFIGS, ids=str)
+def test_effective_weights_set_and_read_back(kw):
+    model, source = reference_rnn.model(seed=0, **kw), reference_rnn.model(seed=0, **kw)
+    with torch.no_grad():  # scramble the copy's weights (the other parts stay as they are)
+        for name, p in model.named_parameters():
+            if not name.startswith("gate."):
+                p.copy_(torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
+    weights = source.effective_weights()
+    model.set_effective_weights(**{k: v.detach() for k, v in vars(weights).items()})
+    for name, value in vars(model.effective_weights()).items():
+        torch.testing.assert_close(value, getattr(weights, name), rtol=1e-5, atol=1e-6)
+    inputs = torch.randn(2, 6, 2)
+    quiet = source.without_noise(), model.without_noise()
+    torch.testing.assert_close(quiet[0](inputs).outputs, quiet[1](inputs).outputs)
+
+
+def test_hand_built_weights_that_break_a_constraint_are_refused_by_name():
+    dale = RateRNN(_config(**DALE), seed=0)
+    with pytest.raises(ValueError, match="Dale's law"):
+        dale.set_effective_weights(recurrent=torch.randn(40, 40))
+    with pytest.raises(ValueError, match="non-negative"):
+        dale.set_effective_weights(input=-torch.ones(40, 2))
+    low = RateRNN(_config(recurrence="low_rank", rank=2), seed=0)
+    with pytest.raises(ValueError, match="rank > 3"):
+        low.set_effective_weights(recurrent=torch.randn(40, 40))
+    line = torch.outer(torch.ones(40), torch.ones(40)) / 40  # rank 1: a line attractor
+    low.set_effective_weights(recurrent=line)
+    torch.testing.assert_close(low.effective_weights().recurrent, line)
+    with pytest.raises(ValueError, match="shape"):
+        RateRNN(_config(), seed=0).set_effective_weights(readout=torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="unknown weights"):
+        RateRNN(_config(), seed=0).set_effective_weights(recurrence=torch.zeros(40, 40))
+
+
+def test_a_model_without_noise_is_a_copy_and_the_original_keeps_its_noise():
+    model = RateRNN(_config(sigma_rec=0.5), seed=0)
+    quiet = model.without_noise()
+    inputs = torch.randn(3, 10, 2)
+    torch.testing.assert_close(quiet(inputs).outputs, quiet(inputs).outputs, rtol=0, atol=0)
+    assert model.config.sigma_rec == 0.5 and quiet.config.sigma_rec == 0.0
+    a = model(inputs, generator=torch.Generator().manual_seed(0)).outputs
+    b = model(inputs, generator=torch.Generator().manual_seed(1)).outputs
+    assert not torch.allclose(a, b)
+
+
+def test_dale_units_first_or_random_permutation():
+    first = RateRNN(_config(**DALE), seed=0).recurrence.sign
+    assert torch.all(first[:32] == 1) and torch.all(first[32:] == -1)
+    random = RateRNN(_config(**DALE, e_units="random"), seed=0)
+    signs = random.recurrence.sign
+    assert int((signs > 0).sum()) == 32 and not torch.all(signs[:32] == 1)
+    w = random.recurrence.effective_weight()
+    assert torch.all(w[:, signs > 0] >= 0) and torch.all(w[:, signs < 0] <= 0)
+
+
+def test_a_model_needs_dt_and_sizes_from_its_task():
+    with pytest.raises(ValueError, match="dt = None"):
+        RateRNN(ModelConfig(n_in=2, n_out=2))
+    from rnnbook.tasks import PerceptualDecision, PerceptualDecisionConfig
+
+    task = PerceptualDecision(PerceptualDecisionConfig(dt=10.0, fixation_input=True))
+    config = ModelConfig().for_task(task)
+    assert (config.n_in, config.n_out, config.dt) == (3, 2, 10.0)
+    with pytest.raises(
+        ValueError, match=r"ModelConfig.dt = 20.0 disagrees with the task's dt = 10.0"
+    ):
+        ModelConfig(dt=20.0).for_task(task)

@@ -1,38 +1,20 @@
-"""Tasks: contract checks over the whole registry, and the 2AFC task's known answers."""
+"""Tasks' known answers: the 2AFC task's mask and evidence, the pulse task's periods, and
+``Trials`` itself. Contract checks over every task are in test_task_registry.py."""
 
 import pytest
 import torch
 
-from rnnbook.seeding import generator
-from rnnbook.tasks import TASKS, PerceptualDecision, PerceptualDecisionConfig, TimedTask, make_task
+from rnnbook.tasks import (
+    PerceptualDecision,
+    PerceptualDecisionConfig,
+    PulseIntegration,
+    PulseIntegrationConfig,
+    Trials,
+)
 
 
-@pytest.mark.parametrize("name", sorted(TASKS))
-def test_every_task_follows_the_trials_contract(name):
-    task = make_task(name)
-    trials = task.sample(16, generator=generator(0))
-    batch, n_steps, n_in = trials.inputs.shape
-    assert (batch, n_in) == (16, task.n_in)
-    assert trials.mask.shape[:2] == (batch, n_steps)
-    assert trials.targets.shape[:2] == (batch, n_steps)
-    assert all(v.shape[0] == batch for v in trials.conditions.values())
-    assert trials.mask.sum() > 0
-
-
-@pytest.mark.parametrize("name", sorted(TASKS))
-def test_every_task_is_reproducible_from_its_generator(name):
-    task = make_task(name)
-    a = task.sample(8, generator=generator(5))
-    b = task.sample(8, generator=generator(5))
-    assert torch.equal(a.inputs, b.inputs) and torch.equal(a.targets, b.targets)
-
-
-@pytest.mark.parametrize("name", [n for n, t in TASKS.items() if issubclass(t, TimedTask)])
-def test_periods_tile_each_trial_without_overlap(name):
-    task = make_task(name)
-    masks = task.period_masks(task.durations(32, generator=generator(1)))
-    total = sum(m.long() for m in masks.values())
-    assert total.max() == 1  # no step in two periods
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
 
 
 def test_mask_covers_exactly_the_decision_period():
@@ -94,3 +76,67 @@ def test_ideal_observer_accuracy_matches_summing_the_evidence():
     simulated = (chose_right.long() == trials.conditions["choice"]).float().mean()
     assert task.ideal_accuracy(0.1) == pytest.approx(float(simulated), abs=0.01)
     assert task.ideal_accuracy(0.0) == pytest.approx(0.5)
+
+
+def test_perceptual_periods_are_the_timed_periods():
+    cfg = PerceptualDecisionConfig(dt=20, fixation_ms=100, stimulus_ms=500, decision_ms=200)
+    periods = PerceptualDecision(cfg).sample(8, generator=generator(0)).periods
+    steps = {name: period[0].nonzero().flatten().tolist() for name, period in periods.items()}
+    assert steps == {
+        "fixation": list(range(0, 5)),
+        "stimulus": list(range(5, 30)),
+        "decision": list(range(30, 40)),
+    }
+    assert all(torch.equal(p, p[:1].expand_as(p)) for p in periods.values())  # fixed timing
+
+
+def _steps(period: torch.Tensor) -> tuple[int, int] | None:
+    """(first, last) step of a [T] period that must be one run of steps, None when empty."""
+    steps = period.nonzero().flatten()
+    if len(steps) == 0:
+        return None
+    assert len(steps) == int(steps[-1] - steps[0]) + 1  # contiguous
+    return int(steps[0]), int(steps[-1])
+
+
+def test_pulse_periods_give_partly_covered_steps_to_the_pulse():
+    task = PulseIntegration(PulseIntegrationConfig(dt=10.0))  # cost_onset_ms 4500, 700 steps
+    trials = task.trials_at([100.0, 0.0], onset_ms=[2007.5, 2007.5])  # a pulse, a catch trial
+    pulse = trials.periods["pulse"]
+    # [2007.5, 2107.5) covers 1/4 of step 200 = [2000, 2010) and 3/4 of step 210
+    assert {k: _steps(v[0]) for k, v in trials.periods.items()} == {
+        "baseline": (0, 199),
+        "pulse": (200, 210),
+        "delay": (211, 449),
+        "response": (450, 699),
+    }
+    assert torch.equal(pulse, trials.inputs[..., 0] > 0)
+    assert trials.inputs[0, [200, 210], 0].tolist() == [0.5, 1.5]  # strength 2 times coverage
+    # the catch trial: no pulse; the step holding its onset starts before it, so is baseline
+    assert {k: _steps(v[1]) for k, v in trials.periods.items()} == {
+        "baseline": (0, 200),
+        "pulse": None,
+        "delay": (201, 449),
+        "response": (450, 699),
+    }
+
+
+def test_pulse_period_is_where_the_input_is_on_for_random_pulses():
+    cfg = PulseIntegrationConfig(dt=7.0, duration_ms=(1.0, 250.0), catch_fraction=0.3)
+    trials = PulseIntegration(cfg).sample(64, generator=generator(1))
+    pulse = trials.periods["pulse"]
+    assert torch.equal(pulse, trials.inputs[..., 0] > 0)
+    catch = trials.conditions["duration"] == 0
+    assert catch.any() and not pulse[catch].any() and pulse[~catch].any(1).all()
+    assert torch.equal(trials.mask.bool(), trials.periods["response"])
+
+
+def test_trials_keep_their_positional_fields_and_move_periods():
+    inputs, mask = torch.zeros(2, 3, 1), torch.ones(2, 3)
+    targets = torch.zeros(2, 3, dtype=torch.long)
+    trials = Trials(inputs, targets, mask, {"choice": torch.zeros(2)}, 5.0)
+    assert trials.dt == 5.0 and trials.periods == {}
+    trials = Trials(inputs, targets, mask, dt=5.0, periods={"trial": mask.bool()})
+    moved = trials.to("meta")
+    assert moved.periods["trial"].device.type == "meta"
+    assert trials.periods["trial"].device.type == "cpu"  # a copy: the original stays

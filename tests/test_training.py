@@ -8,19 +8,30 @@ import torch
 from rnnbook.models import ModelConfig, RateRNN
 from rnnbook.tasks import PerceptualDecision, PerceptualDecisionConfig
 from rnnbook.training import (
+    OPTIMIZERS,
+    PENALTIES,
     Curriculum,
     CurriculumConfig,
     DivergenceError,
     History,
+    Penalty,
     TrainConfig,
     TrainState,
     masked_cross_entropy,
     masked_mse,
     train,
 )
+from rnnbook.training.penalties import centroid_margin
 
 TASK = PerceptualDecision(PerceptualDecisionConfig(stimulus_ms=200, decision_ms=100))
-MODEL = ModelConfig(n_in=2, n_out=2, n_rec=24, sigma_rec=0.1, dale=True, gating=True)
+MODEL = ModelConfig(
+    n_rec=24,
+    sigma_rec=0.1,
+    recurrence="dale",
+    input_weights="nonnegative",
+    readout_weights="nonnegative",
+    gate="multiplicative",
+).for_task(TASK)
 
 
 def _train(seed, n_steps=8, **kw):
@@ -128,8 +139,9 @@ def test_curriculum_config_from_a_dict_is_validated():
 
 
 def test_centroid_margin_penalty_is_the_hinge_on_the_class_centroid_distance():
-    from rnnbook.training.losses import centroid_margin_penalty, class_centroids
+    from rnnbook.tensors import class_centroids
 
+    centroid_margin_penalty = centroid_margin
     states = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 3.0], [0.0, 5.0]])
     labels = torch.tensor([0, 0, 1, 1])
     torch.testing.assert_close(class_centroids(states, labels), torch.tensor([[1.0, 0], [0, 4]]))
@@ -141,15 +153,14 @@ def test_centroid_margin_penalty_is_the_hinge_on_the_class_centroid_distance():
 
 def test_contrastive_training_separates_the_class_centroids():
     from rnnbook.analysis import evaluate
-    from rnnbook.training.losses import class_centroids
+    from rnnbook.tensors import class_centroids
 
     task = PerceptualDecision(PerceptualDecisionConfig(coherences=(0.4,)))
     separation = {}
     for weight in (0.0, 1.0):
-        model = RateRNN(ModelConfig(n_in=2, n_out=2, n_rec=16), seed=0)
-        cfg = TrainConfig(
-            n_steps=60, eval_every=60, contrastive_weight=weight, contrastive_margin=20.0
-        )
+        model = RateRNN(ModelConfig(n_rec=16).for_task(task), seed=0)
+        penalty = Penalty("contrastive_margin", weight, margin=20.0)
+        cfg = TrainConfig(n_steps=60, eval_every=60, penalties=[penalty])
         history = train(model, task, cfg, seed=0, progress=False)
         ev = evaluate(model, task, 256)
         mu = class_centroids(ev.rollout.rates[:, -1], task.correct_choices(ev.trials))
@@ -159,8 +170,59 @@ def test_contrastive_training_separates_the_class_centroids():
     assert separation[1.0] > 1.5 * separation[0.0]
 
 
-def test_bad_contrastive_settings_name_the_field():
-    with pytest.raises(ValueError, match="contrastive_weight"):
-        TrainConfig(contrastive_weight=-1.0)
-    with pytest.raises(ValueError, match="contrastive_margin"):
-        TrainConfig(contrastive_margin=0.0)
+def test_bad_penalty_and_optimizer_settings_name_the_field():
+    with pytest.raises(ValueError, match=r"Penalty.weight = -1.0"):
+        TrainConfig(penalties=[Penalty("contrastive_margin", -1.0)])
+    with pytest.raises(ValueError, match=r"Penalty.name = 'l3'.*contrastive_margin"):
+        Penalty("l3", 1.0)
+    with pytest.raises(ValueError, match=r"option 'width' is not allowed.*\['margin'\]"):
+        Penalty("contrastive_margin", 1.0, width=2.0)
+    with pytest.raises(ValueError, match=r"TrainConfig.optimizer = 'sgd'.*adam"):
+        TrainConfig(optimizer="sgd")
+    with pytest.raises(ValueError, match=r"TrainConfig.batch_size = 4.5.*integer"):
+        TrainConfig(batch_size=4.5)
+
+
+def test_penalties_round_trip_through_the_dict_form_of_a_config():
+    import dataclasses
+    import json
+
+    cfg = TrainConfig(penalties=[Penalty("contrastive_margin", 0.1, margin=6.0)])
+    data = json.loads(json.dumps(dataclasses.asdict(cfg)))
+    assert TrainConfig(**data) == cfg
+    assert cfg.penalties[0].options == (("margin", 6.0),)
+
+
+def test_the_loss_is_the_task_loss_plus_each_weighted_penalty():
+    from rnnbook.training.step import objective
+
+    model = RateRNN(MODEL, seed=0)
+    trials = TASK.sample(32, generator=torch.Generator().manual_seed(0))
+    rollout = model(trials.inputs, generator=torch.Generator().manual_seed(1))
+    plain = objective(TrainConfig(), TASK, trials, rollout)
+    terms = [Penalty("rate_l1", 0.5), Penalty("contrastive_margin", 2.0, margin=50.0)]
+    total = objective(TrainConfig(penalties=terms), TASK, trials, rollout)
+    l1 = rollout.rates.abs().mean()
+    margin = PENALTIES["contrastive_margin"](trials, rollout, TASK, margin=50.0)
+    assert plain.item() == pytest.approx(
+        masked_cross_entropy(rollout.outputs, trials.targets, trials.mask).item()
+    )
+    assert total.item() == pytest.approx((plain + 0.5 * l1 + 2.0 * margin).item(), rel=1e-6)
+    assert margin.item() > 0
+
+
+def test_the_adam_entry_equals_torch_adam():
+    gen = torch.Generator().manual_seed(0)
+    ours, theirs = (torch.randn(3, 4, generator=gen) for _ in range(2))
+    theirs = ours.clone().requires_grad_()
+    reference = torch.optim.Adam([theirs], lr=0.01, weight_decay=0.1)
+    adam = OPTIMIZERS["adam"]([ours[None]], lr=[0.01], weight_decay=[0.1])
+    for step in range(5):
+        grad = torch.randn(3, 4, generator=gen)
+        theirs.grad = grad.clone()
+        reference.step()
+        adam.step([grad[None]], [True])
+        torch.testing.assert_close(ours, theirs.detach(), rtol=1e-6, atol=1e-7)
+    frozen = ours.clone()
+    adam.step([torch.full((1, 3, 4), float("nan"))], [False])  # an inactive member
+    assert torch.equal(ours, frozen)

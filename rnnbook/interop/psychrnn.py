@@ -126,19 +126,20 @@ def psychrnn_params(
 
 def _check_supported(task, m: ModelConfig, t: TrainConfig) -> None:
     problems = []
-    if m.dt != task.dt:
-        problems.append(f"ModelConfig.dt = {m.dt} differs from the task's dt = {task.dt}")
-    if (m.n_in, m.n_out) != (task.n_in, task.n_out):
-        problems.append(f"ModelConfig n_in, n_out = {m.n_in}, {m.n_out}: the task has 2, 2")
+    m = m.for_task(task)  # dt, n_in and n_out from the task (or an error naming both values)
     unsupported = {
-        "ModelConfig.dale": (m.dale, False),
-        "ModelConfig.gating": (m.gating, False),
+        "ModelConfig.recurrence": (m.recurrence, "dense"),
+        "ModelConfig.time_constants": (m.time_constants, "scalar"),
+        "ModelConfig.input_weights": (m.input_weights, "free"),
+        "ModelConfig.readout_weights": (m.readout_weights, "free"),
+        "ModelConfig.gate": (m.gate, "none"),
         "ModelConfig.sigma_in": (m.sigma_in, 0.0),
         "TrainConfig.loss": (t.loss, "mse"),
         "TrainConfig.weight_decay": (t.weight_decay, 0.0),
         "TrainConfig.curriculum": (t.curriculum, None),
         "TrainConfig.target_accuracy": (t.target_accuracy, None),
-        "TrainConfig.contrastive_weight": (t.contrastive_weight, 0.0),
+        "TrainConfig.optimizer": (t.optimizer, "adam"),
+        "TrainConfig.penalties": (t.penalties, ()),
     }
     for name, (value, allowed) in unsupported.items():
         if value != allowed:
@@ -168,6 +169,7 @@ def train_psychrnn(
     of ``task``) are run through the trained network for ``evaluation`` and ``accuracy``.
     """
     tf, basic, discrimination = _import_psychrnn()
+    model_config = model_config.for_task(task)
     network, train_params = psychrnn_params(task, model_config, train_config)
     network["transfer_function"] = getattr(tf.nn, model_config.activation)
     _check_psychrnn_levels(task)

@@ -7,6 +7,11 @@ channels carry Gaussian noise of standard deviation ``sqrt(2 * 0.01 * sqrt(10) *
 drawn from ``coherences``). The target is 0 until 20 ms after the stimulus ends, then 1.0 on
 the correct channel and 0.2 on the other; the mask is 1 from the end of the stimulus on.
 
+Periods follow PsychRNN's own comparisons of a step's time ``t = step * dt`` (ms) with the
+stimulus' ``onset`` and ``end`` and tile every trial: ``fixation`` ``t <= onset``,
+``stimulus`` ``onset < t < end``, ``delay`` ``end <= t <= end + 20`` (judged, target 0) and
+``decision`` ``t > end + 20`` (judged, target on). The mask is ``delay | decision``.
+
 PsychRNN draws these numbers from numpy's global generator, one trial after the other (the
 trial's four parameters, then its noise step by step). :meth:`PsychRNNPerceptual.psychrnn_batch`
 makes the same draws from its own ``RandomState`` (one call per trial for the noise, the
@@ -61,12 +66,14 @@ class PsychRNNPerceptual(Task):
     Conditions, each [B]: ``coherence`` (signed: ``+c`` when channel 1 is the correct one,
     ``-c`` for channel 0), ``choice`` (the correct channel, PsychRNN's ``direction``),
     ``onset_ms`` and ``stimulus_ms`` (the stimulus' onset and duration). A choice is the channel
-    with the larger output averaged over the mask, PsychRNN's ``accuracy_function``.
+    with the larger output averaged over the mask, PsychRNN's ``accuracy_function``. Periods
+    ``fixation``, ``stimulus``, ``delay``, ``decision`` tile each trial (see the module).
     """
 
     config_class = PsychRNNPerceptualConfig
     name = "psychrnn_perceptual"
     n_classes = 2
+    periods_tile_trial = True
 
     @property
     def n_in(self) -> int:
@@ -104,11 +111,16 @@ class PsychRNNPerceptual(Task):
         direction = direction.astype(np.int64)
         t = np.arange(self.config.n_steps)[None, :] * self.config.dt  # [1, T] in ms
         end = (onset + duration)[:, None]  # [B, 1]
-        stimulus = (onset[:, None] < t) & (t < end)  # [B, T]
+        periods = {
+            "fixation": t <= onset[:, None],  # [B, T] each
+            "stimulus": (onset[:, None] < t) & (t < end),
+            "delay": (end <= t) & (t <= end + _RESPONSE_DELAY_MS),
+            "decision": t > end + _RESPONSE_DELAY_MS,
+        }
         correct = direction[:, None, None] == np.arange(2)  # [B, 1, 2]
-        inputs = noise + stimulus[..., None] * np.where(correct, 1 + coherence[:, None, None], 1)
-        responding = (t > end + _RESPONSE_DELAY_MS)[..., None]  # [B, T, 1]
-        targets = responding * np.where(correct, _TARGET_HI, _TARGET_LO)  # [B, T, 2]
+        signal = np.where(correct, 1 + coherence[:, None, None], 1)  # [B, 1, 2]
+        inputs = noise + periods["stimulus"][..., None] * signal
+        targets = periods["decision"][..., None] * np.where(correct, _TARGET_HI, _TARGET_LO)
         mask = np.repeat((t >= end)[..., None], 2, axis=2)  # [B, T, 2]
         signed = np.where(direction == 1, coherence, -coherence)
         return Trials(
@@ -122,6 +134,7 @@ class PsychRNNPerceptual(Task):
                 "stimulus_ms": torch.as_tensor(duration, dtype=torch.float32),
             },
             dt=self.config.dt,
+            periods={k: torch.as_tensor(v) for k, v in periods.items()},
         )
 
     def choices(self, outputs: torch.Tensor, trials: Trials) -> torch.Tensor:

@@ -40,16 +40,14 @@ def to_rate_rnn(
     """
     w = weights
     noise = model_config.sigma_rec if sigma_rec is None else sigma_rec
-    config = dataclasses.replace(model_config, sigma_rec=noise)
-    model = RateRNN(config)
-    state = {
-        "recurrence.weight": w["W_rec"],  # [n_rec (post), n_rec (pre)], as PsychRNN's
-        "input.weight": w["W_in"],  # [n_rec, n_in]
-        "readout.weight": w["W_out"],  # [n_out, n_rec]
-        "bias": w["b_rec"],
-        "readout_bias": w["b_out"],
-    }
-    model.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
+    model = RateRNN(dataclasses.replace(model_config, sigma_rec=noise))
+    model.set_effective_weights(
+        recurrent=w["W_rec"],  # [n_rec (post), n_rec (pre)], as PsychRNN's
+        input=w["W_in"],  # [n_rec, n_in]
+        readout=w["W_out"],  # [n_out, n_rec]
+        bias=w["b_rec"],
+        readout_bias=w["b_out"],
+    )
     return model, torch.as_tensor(w["init_state"], dtype=torch.float32)
 
 
@@ -63,9 +61,9 @@ def evaluate_trials(
     seed: int = 0,
 ) -> Evaluation:
     """Run an rnnbook ``model`` on given ``trials`` (from ``h0``, noise drawn from ``seed``'s
-    noise generator): the same test trials for every network, PsychRNN's included."""
+    test-noise stream): the same test trials for every network, PsychRNN's included."""
     device = next(model.parameters()).device
-    noise = Seeds.from_seed(seed).generator("noise", device)
+    noise = Seeds.from_seed(seed).generator("test_noise", device)
     h0 = None if h0 is None else h0.to(device)
     rollout = model(trials.inputs.to(device), h0, generator=noise)
     rollout = Rollout(*(t.detach().cpu() for t in (rollout.outputs, rollout.states, rollout.rates)))

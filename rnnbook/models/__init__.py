@@ -1,8 +1,23 @@
-"""Models: the leaky rate RNN and its constraints (one module each); ``MODELS`` by name."""
+"""Models: the leaky rate RNN composed of registered parts (``models.parts.PARTS``, one module
+per part); ``MODELS`` by name."""
 
 from rnnbook.models.config import ModelConfig
-from rnnbook.models.rate_rnn import RateRNN, Rollout
+from rnnbook.models.interventions import Clamp, Gain, Intervention, Lesion, Perturb
+from rnnbook.models.parts import PARTS
+from rnnbook.models.rate_rnn import RateRNN, Rollout, Weights
 
 MODELS = {"rate": RateRNN}
 
-__all__ = ["MODELS", "ModelConfig", "RateRNN", "Rollout"]
+__all__ = [
+    "MODELS",
+    "PARTS",
+    "Clamp",
+    "Gain",
+    "Intervention",
+    "Lesion",
+    "ModelConfig",
+    "Perturb",
+    "RateRNN",
+    "Rollout",
+    "Weights",
+]

@@ -1,57 +1,186 @@
-"""``ModelConfig``: the rate RNN's sizes, time constants, noise and constraints."""
+"""``ModelConfig``: the rate RNN's sizes and the registered parts it is composed of.
+
+``n_in``, ``n_out`` and ``dt`` belong to the task: leave them None and a ``RunSpec`` (or
+``ModelConfig.for_task``) fills them in from the task, refusing a value that disagrees.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
-from rnnbook.validation import check_choice, check_nonnegative, check_positive, check_range
+from rnnbook.models.parts import PARTS
+from rnnbook.validation import (
+    check_choice,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+    check_range,
+    check_type,
+)
 
-ACTIVATIONS = ("relu", "tanh", "softplus")
-READOUTS = ("all", "excitatory")
+E_UNITS = ("first", "random")
+TASK_FIELDS = ("n_in", "n_out", "dt")  # sizes and time step that come from the task
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    n_in: int  # input channels
-    n_out: int  # output channels
+    n_in: int | None = None  # input channels (None: from the task)
+    n_out: int | None = None  # output channels (None: from the task)
     n_rec: int = 128  # recurrent units
-    dt: float = 20.0  # Euler step (ms)
-    tau: float = 100.0  # membrane time constant (ms)
-    activation: str = "relu"  # rate nonlinearity r = f(x): relu | tanh | softplus
+    dt: float | None = None  # Euler step, ms (None: from the task)
+    # time constants: tau a number (ms), or (low, high) for per-unit taus log-uniform in
+    # [low, high] (a fixed buffer); or tau=None and leak = alpha given directly (tau = dt / leak)
+    tau: float | tuple[float, float] | None = 100.0
+    leak: float | None = None  # discrete leak alpha in (0, 1] (with tau=None)
+    activation: str = "relu"  # rate function r = f(x) (models.rates): linear | relu | tanh | ...
+    softplus_beta: float = 1.0  # beta of activation="softplus"
+    rate_max: float = 60.0  # saturation rate of activation="saturating"
+    recurrence: str = "dense"  # dense | dale (column-wise signs) | low_rank (m n^T + M N^T)
+    train_recurrent: bool = True  # False: recurrent weights stay at their initial values
+    spectral_radius: float = 1.0  # initial spectral radius of the effective recurrent weights
+    e_frac: float = 0.8  # fraction of excitatory units (recurrence="dale")
+    e_units: str = "first"  # which units are excitatory: first | random (a permutation)
+    rank: int = 1  # r of recurrence="low_rank": W = m n^T + M N^T, M and N with r columns
+    input_weights: str = "free"  # free | nonnegative
+    readout_weights: str = "free"  # free | nonnegative | excitatory (non-negative, E units only)
+    noise: str = "gaussian"  # noise model (models.noise)
     sigma_rec: float = 0.0  # recurrent noise: sqrt(2 alpha) sigma_rec per step on the state
     sigma_in: float = 0.0  # input noise: sqrt(2 / alpha) sigma_in per step on each input
-    spectral_radius: float = 1.0  # initial spectral radius of the effective recurrent weights
-    dale: bool = False  # excitatory / inhibitory populations with fixed signs
-    e_frac: float = 0.8  # fraction of excitatory units (with dale)
-    readout: str = "all"  # which units the readout sees: all | excitatory (needs dale)
-    gating: bool = False  # multiplicative gate on the recurrent current (RNNWithGateDale)
-    train_recurrent: bool = True  # False: recurrent weights stay at their initial values
+    gate: str = "none"  # none | multiplicative (a sigmoid gate on the recurrent current)
     bias: bool = True  # False: no recurrent or readout bias (fixed at zero, never trained)
 
     def __post_init__(self):
-        for name in ("n_in", "n_out", "n_rec", "dt", "tau", "spectral_radius"):
+        if isinstance(self.tau, list):
+            object.__setattr__(self, "tau", tuple(self.tau))
+        for name in ("n_in", "n_out"):
+            if getattr(self, name) is not None:
+                check_integer(self, name, minimum=1)
+        check_integer(self, "n_rec", minimum=1)
+        check_integer(self, "rank", minimum=1)
+        for name in ("train_recurrent", "bias"):
+            check_type(self, name, bool)
+        if self.dt is not None:
+            check_positive(self, "dt")
+        for name in ("spectral_radius", "softplus_beta", "rate_max"):
             check_positive(self, name)
-        check_range(self, "dt", 0.0, self.tau, closed="right")
-        check_choice(self, "activation", ACTIVATIONS)
-        check_choice(self, "readout", READOUTS)
+        for part, registry in PARTS.items():
+            if part != "time_constants":  # derived from tau / leak, checked below
+                check_choice(self, part, registry)
+        check_choice(self, "e_units", E_UNITS)
         check_nonnegative(self, "sigma_rec")
         check_nonnegative(self, "sigma_in")
         check_range(self, "e_frac", 0.0, 1.0)
-        if self.dale and not 0 < self.n_excitatory < self.n_rec:
+        self._check_time_constants()
+        self._check_populations()
+
+    def _check_time_constants(self) -> None:
+        if self.leak is not None:
+            check_range(self, "leak", 0.0, 1.0, closed="right")
+            if self.tau is not None:
+                raise ValueError(
+                    f"ModelConfig.tau = {self.tau!r} is given with leak = {self.leak!r}: give "
+                    "one of them (with leak, tau = dt / leak is derived: set tau=None)"
+                )
+            return
+        if self.tau is None:
+            raise ValueError("ModelConfig.tau = None needs leak (alpha) given instead")
+        if isinstance(self.tau, tuple):
+            low, high = self.tau if len(self.tau) == 2 else (math.nan, math.nan)
+            if not 0 < low <= high < math.inf:
+                raise ValueError(
+                    f"ModelConfig.tau = {self.tau!r} is not a range of time constants: want "
+                    "(low, high) in ms with 0 < low <= high"
+                )
+        else:
+            check_positive(self, "tau")
+            check_range(self, "tau", 0.0, math.inf, closed="neither")
+        if self.dt is not None and self.dt > self.tau_min:
+            raise ValueError(
+                f"ModelConfig.dt = {self.dt!r} is out of range: allowed (0, {self.tau_min}], "
+                "the smallest time constant (an Euler step past it overshoots)"
+            )
+        if self.per_unit_tau and self.sigma_in > 0:
+            raise ValueError(
+                f"ModelConfig.sigma_in = {self.sigma_in!r} with per-unit time constants "
+                f"(tau = {self.tau!r}) is not defined (input noise is scaled by one alpha): "
+                "use sigma_in = 0, or one tau"
+            )
+
+    def _check_populations(self) -> None:
+        if self.recurrence == "dale" and not 0 < self.n_excitatory < self.n_rec:
             raise ValueError(
                 f"ModelConfig.e_frac = {self.e_frac!r} leaves no excitatory or no inhibitory unit "
                 f"among n_rec = {self.n_rec}: choose e_frac so both populations are non-empty"
             )
-        if self.readout == "excitatory" and not self.dale:
+        if self.readout_weights == "excitatory" and self.recurrence != "dale":
             raise ValueError(
-                "ModelConfig.readout = 'excitatory' needs dale = True (no populations otherwise)"
+                "ModelConfig.readout_weights = 'excitatory' needs recurrence = 'dale' "
+                f"(no populations with recurrence = {self.recurrence!r})"
+            )
+        if self.recurrence == "low_rank" and self.rank + 1 > self.n_rec:
+            raise ValueError(
+                f"ModelConfig.rank = {self.rank!r} is out of range: allowed 1 .. n_rec - 1 = "
+                f"{self.n_rec - 1}"
             )
 
     @property
+    def per_unit_tau(self) -> bool:
+        return isinstance(self.tau, tuple)
+
+    @property
+    def tau_min(self) -> float:
+        """The smallest time constant (ms)."""
+        if self.leak is not None:
+            return self.dt / self.leak if self.dt is not None else math.inf
+        return self.tau[0] if self.per_unit_tau else self.tau
+
+    @property
+    def time_constants(self) -> str:
+        """The registered time-constant kind: scalar | log_uniform | leak."""
+        if self.leak is not None:
+            return "leak"
+        return "log_uniform" if self.per_unit_tau else "scalar"
+
+    @property
     def alpha(self) -> float:
-        """dt / tau: the fraction of the way to its input the state moves in one step."""
+        """dt / tau for one time constant (or ``leak``): the fraction of the way to its input
+        the state moves in one step. Per-unit time constants: ``RateRNN.alpha`` ([n_rec])."""
+        if self.leak is not None:
+            return self.leak
+        if self.per_unit_tau:
+            raise ValueError(
+                f"ModelConfig.alpha: tau = {self.tau!r} gives one alpha per unit; "
+                "read RateRNN.alpha instead"
+            )
         return self.dt / self.tau
 
     @property
     def n_excitatory(self) -> int:
-        return round(self.e_frac * self.n_rec) if self.dale else self.n_rec
+        return round(self.e_frac * self.n_rec) if self.recurrence == "dale" else self.n_rec
+
+    def for_task(self, task) -> ModelConfig:
+        """This config with ``n_in``, ``n_out`` and ``dt`` from ``task``; ValueError naming both
+        values when one is given here and disagrees."""
+        changes = {}
+        for name in TASK_FIELDS:
+            ours, theirs = getattr(self, name), getattr(task, name)
+            if ours is None:
+                changes[name] = theirs
+            elif ours != theirs:
+                raise ValueError(
+                    f"ModelConfig.{name} = {ours!r} disagrees with the task's {name} = "
+                    f"{theirs!r} ({type(task).__name__}): leave ModelConfig.{name} = None to "
+                    "take it from the task"
+                )
+        return dataclasses.replace(self, **changes) if changes else self
+
+    def check_resolved(self) -> None:
+        """Raise ValueError if ``n_in``, ``n_out`` or ``dt`` is still None."""
+        missing = [name for name in TASK_FIELDS if getattr(self, name) is None]
+        if missing:
+            raise ValueError(
+                f"ModelConfig.{missing[0]} = None: a model needs {', '.join(missing)}; build it "
+                "with ModelConfig.for_task(task) (or through a RunSpec, which does it)"
+            )

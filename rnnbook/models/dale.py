@@ -1,9 +1,11 @@
-"""Dale's law: every unit's outgoing weights share one sign (excitatory + or inhibitory -).
+"""Dale's law (registry name ``"dale"``): every unit's outgoing weights share one sign.
 
 Reparameterisation ``W = |W_raw| * sign[pre]`` (Song, Yang & Wang 2016): the raw parameter is
-free, the effective weight keeps its column signs after any optimiser step. The first
-``n_excitatory`` units are excitatory. Initialisation draws magnitudes, scales inhibitory
-columns so every row sums to zero in expectation (E/I balance), then sets the spectral radius.
+free, the effective weight keeps its column signs after any optimiser step. A fraction
+``e_frac`` of the units is excitatory: the first ones (``e_units="first"``) or a random
+permutation drawn from the initialisation generator (``"random"``, as seed 000's EIRNN).
+Initialisation draws magnitudes, scales inhibitory columns so every row sums to zero in
+expectation (E/I balance), then sets the spectral radius.
 """
 
 from __future__ import annotations
@@ -14,38 +16,45 @@ from torch import nn
 from rnnbook.models.init import scale_to_radius
 
 
-def dale_signs(n_rec: int, n_excitatory: int) -> torch.Tensor:
-    """[n_rec] +1 for the excitatory units (first), -1 for the inhibitory ones."""
+def dale_signs(
+    n_rec: int, n_excitatory: int, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """[n_rec] +1 for the excitatory units, -1 for the inhibitory ones: the first
+    ``n_excitatory`` units are excitatory, or a random set of them if ``generator`` is given."""
     signs = torch.ones(n_rec)
     signs[n_excitatory:] = -1.0
+    if generator is not None:
+        signs = signs[torch.randperm(n_rec, generator=generator)]
     return signs
 
 
 class DaleRecurrence(nn.Module):
     """Sign-constrained recurrent weights: ``effective_weight() = |weight_raw| * sign``."""
 
-    def __init__(
-        self, n_rec: int, n_excitatory: int, *, spectral_radius: float, generator: torch.Generator
-    ):
+    def __init__(self, config, *, generator: torch.Generator):
         super().__init__()
-        self.register_buffer("sign", dale_signs(n_rec, n_excitatory))
+        n_rec, n_e = config.n_rec, config.n_excitatory
         magnitude = torch.randn(n_rec, n_rec, generator=generator).abs() / n_rec**0.5
-        n_inhibitory = n_rec - n_excitatory
-        magnitude[:, n_excitatory:] *= n_excitatory / n_inhibitory  # balance E and I per row
-        signed = scale_to_radius(magnitude * self.sign, spectral_radius)
+        permute = generator if config.e_units == "random" else None
+        self.register_buffer("sign", dale_signs(n_rec, n_e, generator=permute))
+        magnitude[:, self.sign < 0] *= n_e / (n_rec - n_e)  # balance E and I per row
+        signed = scale_to_radius(magnitude * self.sign, config.spectral_radius)
         self.weight_raw = nn.Parameter(signed.abs())
+
+    @property
+    def signs(self) -> torch.Tensor:
+        return self.sign
 
     def effective_weight(self) -> torch.Tensor:
         return self.weight_raw.abs() * self.sign
 
-
-class NonNegative(nn.Module):
-    """A non-negative weight ``|raw| * mask`` (inputs onto, and readout from, Dale networks)."""
-
-    def __init__(self, init: torch.Tensor, mask: torch.Tensor | None = None):
-        super().__init__()
-        self.weight_raw = nn.Parameter(init.abs())
-        self.register_buffer("mask", torch.ones_like(init) if mask is None else mask)
-
-    def effective_weight(self) -> torch.Tensor:
-        return self.weight_raw.abs() * self.mask
+    @torch.no_grad()
+    def set_effective_weight(self, weight: torch.Tensor) -> None:
+        """Set W; ValueError naming the columns whose signs break the populations."""
+        wrong = ((weight * self.sign) < 0).any(0).nonzero().flatten().tolist()
+        if wrong:
+            raise ValueError(
+                f"recurrent weight breaks Dale's law in presynaptic columns {wrong[:10]}: "
+                "each column must have its unit's sign (model.recurrence.sign)"
+            )
+        self.weight_raw.copy_(weight.abs())

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import torch
 
-from rnnbook.models.scan import _ACTIVATIONS_OUT, _derivative, _edit, _laid_out_as, rate_step
+from rnnbook.models.rates import as_rate_function
+from rnnbook.models.scan import complement, edit_at, laid_out_as, rate_step, scaled_add
 
 
 class _GatedScan(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, drive, gate_drive, x0, w_t, wg_t, alpha: float, activation: str, keep, value):
-        f = _ACTIVATIONS_OUT[activation]
+    def forward(ctx, drive, gate_drive, x0, w_t, wg_t, alpha, f, keep, value):
         n_steps = drive.shape[0]
         states = torch.empty_like(drive)  # [T, B, N]
         currents, gates = torch.empty_like(drive), torch.empty_like(drive)
@@ -27,29 +27,33 @@ class _GatedScan(torch.autograd.Function):
         x = x0
         w_t, wg_t = w_t.contiguous(), wg_t.contiguous()  # transposed views slow small GEMMs
         for t in range(n_steps):
-            r = rate_step(f, x, rates[t], *_edit(raw, keep, value, t))
+            r = rate_step(f, x, rates[t], *edit_at(raw, keep, value, t))
             c = torch.mm(r, w_t, out=currents[t])
             s = torch.sigmoid(torch.addmm(gate_drive[t], r, wg_t), out=gates[t])
             x = torch.lerp(x, torch.addcmul(drive[t], s, c), alpha, out=states[t])
-        rate_step(f, x, rates[n_steps], *_edit(raw, keep, value, n_steps))
-        ctx.save_for_backward(w_t, wg_t, states, rates, currents, gates, raw, keep)
-        ctx.alpha, ctx.activation = alpha, activation
+        rate_step(f, x, rates[n_steps], *edit_at(raw, keep, value, n_steps))
+        alpha_saved = alpha if isinstance(alpha, torch.Tensor) else None
+        ctx.save_for_backward(w_t, wg_t, states, rates, currents, gates, raw, keep, alpha_saved)
+        ctx.alpha, ctx.f = (None if alpha_saved is not None else alpha), f
         ctx.set_materialize_grads(False)  # an output no loss reads gets None, not a zero tensor
         return states, rates[1:]
 
     @staticmethod
     def backward(ctx, grad_states, grad_rates):
-        w_t, wg_t, states, rates, currents, gates, raw, keep = ctx.saved_tensors
-        alpha, n_steps = ctx.alpha, states.shape[0]
-        grad_states = None if grad_states is None else _laid_out_as(grad_states, states)
-        grad_rates = None if grad_rates is None else _laid_out_as(grad_rates, states)
+        w_t, wg_t, states, rates, currents, gates, raw, keep, alpha_saved = ctx.saved_tensors
+        alpha = ctx.alpha if alpha_saved is None else alpha_saved
+        n_steps = states.shape[0]
+        grad_states = None if grad_states is None else laid_out_as(grad_states, states)
+        grad_rates = None if grad_rates is None else laid_out_as(grad_rates, states)
         # dr_t/dx_t = f'(x_t) (from the rates), times keep_t under an intervention: [T + 1, B, N]
-        gains = _derivative(ctx.activation, rates if raw is None else raw)
+        gains = ctx.f.derivative(rates if raw is None else raw)
         if keep is not None:
             gains.mul_(keep[:, None])
-        # dL/dc_t = alpha a s_t; dL/dz_t = alpha a c_t s_t (1 - s_t); fold alpha into the weights
+        # dL/dc_t = alpha a s_t; dL/dz_t = alpha a c_t s_t (1 - s_t); fold alpha (of the
+        # postsynaptic unit) into the weights
         slope = currents * gates * (1 - gates)
-        w_alpha, wg_alpha = (w_t.T * alpha).contiguous(), (wg_t.T * alpha).contiguous()
+        w_alpha, wg_alpha = (w_t * alpha).T.contiguous(), (wg_t * alpha).T.contiguous()
+        decay = complement(alpha)
         adjoint = torch.empty_like(states)  # a_{t+1} = dL/dx_{t+1}
         a = adjoint[-1].copy_(grad_states[-1]) if grad_states is not None else adjoint[-1].zero_()
         if grad_rates is not None:
@@ -61,9 +65,9 @@ class _GatedScan(torch.autograd.Function):
                 through_w = torch.mm(a * gates[t], w_alpha)
             back = torch.addmm(through_w, a * slope[t], wg_alpha)
             if t > 0 and grad_states is not None:
-                carried = grad_states[t - 1].add(a, alpha=1 - alpha)
+                carried = scaled_add(grad_states[t - 1], a, decay)
             else:
-                carried = a * (1 - alpha)
+                carried = a * decay
             a = torch.addcmul(carried, back, gains[t], out=adjoint[t - 1] if t > 0 else None)
         grad_x0 = a if ctx.needs_input_grad[2] else None
         grad_drive = adjoint.mul_(alpha)  # dL/ddrive_t = alpha a_{t+1}
@@ -101,12 +105,14 @@ class _GatedScan(torch.autograd.Function):
 
 
 def gated_scan(
-    drive, gate_drive, x0, w_t, wg_t, alpha: float, activation: str, keep=None, value=None
+    drive, gate_drive, x0, w_t, wg_t, alpha, activation, keep=None, value=None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Euler-integrate the gated leaky RNN; drive, gate_drive: [T, B, N]; x0: [B, N];
-    w_t, wg_t: [N, N] transposed recurrent and gate weights (pre, post). Returns
+    w_t, wg_t: [N, N] transposed recurrent and gate weights (pre, post); alpha: a number or
+    per unit [N]; activation: a rate function or its name. Returns
     ``(states, rates)``, both [T, B, N], as ``leaky_scan``.
 
     keep, value: [T + 1, N] or None, an intervention on the rates as in ``leaky_scan``."""
     x0 = x0.expand_as(drive[0]).contiguous()
-    return _GatedScan.apply(drive, gate_drive, x0, w_t, wg_t, alpha, activation, keep, value)
+    f = as_rate_function(activation)
+    return _GatedScan.apply(drive, gate_drive, x0, w_t, wg_t, alpha, f, keep, value)

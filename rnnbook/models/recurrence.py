@@ -1,6 +1,9 @@
-"""Recurrent weight modules. Each exposes ``effective_weight() -> [n_rec, n_rec]`` (post, pre).
+"""Dense recurrence: unconstrained recurrent weights (registry name ``"dense"``).
 
-Raw parameters stay unconstrained; a constraint lives in how ``effective_weight`` maps them.
+Every recurrence module exposes ``effective_weight() -> [n_rec, n_rec]`` (post, pre), its
+inverse ``set_effective_weight(w)``, and ``signs``: None, or [n_rec] presynaptic signs (+1 E,
+-1 I) where the recurrence has populations. Raw parameters stay unconstrained; a constraint
+lives in how ``effective_weight`` maps them.
 """
 
 from __future__ import annotations
@@ -14,10 +17,16 @@ from rnnbook.models.init import gaussian, scale_to_radius
 class DenseRecurrence(nn.Module):
     """Unconstrained recurrent weights, initialised Gaussian at a given spectral radius."""
 
-    def __init__(self, n_rec: int, *, spectral_radius: float, generator: torch.Generator):
+    signs = None
+
+    def __init__(self, config, *, generator: torch.Generator):
         super().__init__()
-        w = gaussian(n_rec, n_rec, generator=generator)
-        self.weight = nn.Parameter(scale_to_radius(w, spectral_radius))
+        w = gaussian(config.n_rec, config.n_rec, generator=generator)
+        self.weight = nn.Parameter(scale_to_radius(w, config.spectral_radius))
 
     def effective_weight(self) -> torch.Tensor:
         return self.weight
+
+    @torch.no_grad()
+    def set_effective_weight(self, weight: torch.Tensor) -> None:
+        self.weight.copy_(weight)

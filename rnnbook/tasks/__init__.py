@@ -4,6 +4,8 @@ from rnnbook.tasks.base import Task, TaskConfig, TimedTask, Trials
 from rnnbook.tasks.perceptual import PerceptualDecision, PerceptualDecisionConfig
 from rnnbook.tasks.pulse import PulseIntegration, PulseIntegrationConfig
 
+# PsychRNN's task (rnnbook.interop.psychrnn_task) is not registered: importing it runs
+# rnnbook.interop, which imports rnnbook.models and rnnbook.analysis, which import this package.
 TASKS: dict[str, type[Task]] = {
     PerceptualDecision.name: PerceptualDecision,
     PulseIntegration.name: PulseIntegration,

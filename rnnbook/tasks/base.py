@@ -26,6 +26,20 @@ class Trials:
     mask:       [B, T] or [B, T, n_out] loss weights (0 where the output is not judged).
     conditions: per-trial tensors, each [B] (e.g. ``coherence``, ``choice``).
     dt:         the time step in ms.
+    periods:    boolean [B, T] masks by period name (``fixation``, ``stimulus``, ``delay``,
+                ``decision``, ...): ``periods["stimulus"][b, t]`` is True when step ``t`` of
+                trial ``b`` is in its stimulus period. Periods never overlap; a task says in
+                ``Task.periods_tile_trial`` whether they also cover every step of a trial up to
+                its own end (steps past a trial's end, padding to the batch's ``T``, belong to
+                no period and carry zero mask).
+
+    Every task fills ``periods`` the same way, whatever its timing: tasks timed by named
+    durations (:class:`TimedTask`) from their sampled durations; tasks that bring their own
+    timing (a neurogym env's ``start_t`` / ``end_t`` per period, PsychRNN's rules) by
+    comparing each step's time with those bounds; tasks that are sessions of discrete trials
+    (reversal learning, two-stage: one time step is one trial) with one step per trial, e.g.
+    ``{"trial": all True}``. Period helpers (durations, masks from durations) belong to
+    :class:`TimedTask`, not to this contract.
     """
 
     inputs: torch.Tensor
@@ -33,6 +47,7 @@ class Trials:
     mask: torch.Tensor
     conditions: dict[str, torch.Tensor] = field(default_factory=dict)
     dt: float = 1.0
+    periods: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def batch_size(self) -> int:
@@ -48,13 +63,14 @@ class Trials:
         return torch.arange(self.n_steps) * self.dt
 
     def to(self, device: torch.device | str) -> Trials:
-        moved = {k: v.to(device) for k, v in self.conditions.items()}
+        """The same trials with every tensor (conditions and periods too) on ``device``."""
         return dataclasses.replace(
             self,
             inputs=self.inputs.to(device),
             targets=self.targets.to(device),
             mask=self.mask.to(device),
-            conditions=moved,
+            conditions={k: v.to(device) for k, v in self.conditions.items()},
+            periods={k: v.to(device) for k, v in self.periods.items()},
         )
 
 
@@ -73,11 +89,13 @@ class Task:
 
     Subclasses set ``config_class`` and the sizes ``n_in`` / ``n_out``; classification tasks
     set ``n_classes`` and implement :meth:`choices` (the network's choice per trial) and
-    :meth:`correct_choices` so that accuracy is defined.
+    :meth:`correct_choices` so that accuracy is defined. ``periods_tile_trial`` says whether
+    the periods of its :class:`Trials` cover every step of each trial up to its end.
     """
 
     config_class: ClassVar[type[TaskConfig]] = TaskConfig
     name: ClassVar[str] = "task"
+    periods_tile_trial: ClassVar[bool] = False  # every step up to a trial's end in one period
 
     def __init__(self, config: TaskConfig | None = None):
         config = self.config_class() if config is None else config
@@ -118,10 +136,12 @@ class TimedTask(Task):
     the config field of the same name plus ``_ms`` (e.g. ``stimulus_ms``): a number in ms, or
     a ``(low, high)`` range sampled uniformly per trial. Durations are rounded to whole steps.
     Trials in a batch share one length ``T`` (the longest); steps past a trial's end belong to
-    no period and carry zero mask.
+    no period and carry zero mask. The masks of :meth:`period_masks` tile each trial: they go
+    into ``Trials.periods``.
     """
 
     periods: ClassVar[tuple[str, ...]] = ()
+    periods_tile_trial = True
 
     def durations(self, batch_size: int, *, generator: torch.Generator) -> dict[str, torch.Tensor]:
         """Each period's duration in steps, a LongTensor [B] per period."""

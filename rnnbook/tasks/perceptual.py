@@ -57,8 +57,9 @@ class PerceptualDecision(TimedTask):
 
     Inputs ``[B, T, 2]`` (left, right evidence), or ``[B, T, 3]`` with the fixation cue first.
     Targets ``[B, T]`` class indices (the correct choice, 0 = left, 1 = right); mask ``[B, T]``
-    is 1 exactly on the decision period. Conditions: ``coherence`` (signed, [B]) and ``choice``
-    (the correct choice, [B]).
+    is 1 exactly on the decision period. Periods ``fixation``, ``stimulus``, ``decision``
+    tile each trial. Conditions: ``coherence`` (signed, [B]) and ``choice`` (the correct
+    choice, [B]).
     """
 
     config_class = PerceptualDecisionConfig
@@ -101,6 +102,7 @@ class PerceptualDecision(TimedTask):
             mask=masks["decision"].float(),
             conditions={"coherence": coherence, "choice": choice},
             dt=cfg.dt,
+            periods=masks,
         )
 
     def choices(self, outputs: torch.Tensor, trials: Trials) -> torch.Tensor:

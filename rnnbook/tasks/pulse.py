@@ -13,6 +13,12 @@ part of that step it covers, so the integral of the input over time is ``strengt
 duration`` at any ``dt``, also for durations that are not whole steps. Step ``t`` covers
 ``[t dt, (t + 1) dt)``; the mask is 1 on the steps with ``t dt >= cost_onset_ms``.
 
+Periods tile every trial, and a step partly covered by the pulse belongs to the pulse: a
+step is ``response`` when it starts at or after ``cost_onset_ms``; otherwise ``pulse`` when
+the pulse covers any part of it (its input is > 0); otherwise ``baseline`` when it starts
+before the pulse onset, ``delay`` when it starts at or after it. A catch trial has an empty
+pulse period (its onset still splits baseline from delay).
+
 Reference: the source study's System A (``../shared/seeds/002``), after the fixed-recurrence
 ("reservoir") networks of Sussillo & Abbott (2009).
 """
@@ -73,12 +79,15 @@ class PulseIntegration(Task):
     """Integrate a pulse and hold its integral: inputs ``[B, T, 1]``, targets ``[B, T, 1]``.
 
     Targets are ``target_per_ms * duration`` in the response period (from ``cost_onset_ms``
-    to the end) and 0 before; mask ``[B, T]`` is 1 exactly on the response period.
-    Conditions (each ``[B]``, in ms): ``onset``, ``duration`` (0 on catch trials).
+    to the end) and 0 before; mask ``[B, T]`` is 1 exactly on the response period. Periods
+    ``baseline``, ``pulse``, ``delay``, ``response`` tile each trial (partly covered steps:
+    see the module docstring). Conditions (each ``[B]``, in ms): ``onset``, ``duration`` (0
+    on catch trials).
     """
 
     config_class = PulseIntegrationConfig
     name = "pulse_integration"
+    periods_tile_trial = True
 
     @property
     def n_in(self) -> int:
@@ -110,14 +119,16 @@ class PulseIntegration(Task):
         if (duration < 0).any() or (onset < 0).any():
             raise ValueError("trials_at: durations and onsets must be >= 0 ms")
         pulse = self._coverage(onset, duration)  # [B, T] fraction of each step in the pulse
-        response = (self.times() >= self.config.cost_onset_ms).float()  # [T]
+        periods = self._periods(onset, pulse)
+        response = periods["response"].float()  # [B, T]
         level = self.config.target_per_ms * duration  # [B]
         return Trials(
             inputs=(self.config.strength * pulse)[..., None],
             targets=(level[:, None] * response)[..., None],
-            mask=response.expand(len(duration), -1).clone(),
+            mask=response,
             conditions={"onset": onset.clone(), "duration": duration},
             dt=self.dt,
+            periods=periods,
         )
 
     def times(self) -> torch.Tensor:
@@ -130,6 +141,16 @@ class PulseIntegration(Task):
         first = torch.maximum(start, onset.double()[:, None])
         last = torch.minimum(start + self.dt, (onset + duration).double()[:, None])
         return ((last - first).clamp_min(0.0) / self.dt).float()
+
+    def _periods(self, onset: torch.Tensor, pulse: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Boolean [B, T] periods from onsets [B] (ms) and pulse coverage [B, T], in order of
+        precedence: response, pulse (any coverage), baseline (before the onset), delay."""
+        start = self.times()[None, :]  # [1, T]
+        response = (start >= self.config.cost_onset_ms).expand_as(pulse).clone()
+        covered = (pulse > 0) & ~response
+        before = (start < onset.double()[:, None]) & ~covered & ~response
+        after = ~(before | covered | response)
+        return {"baseline": before, "pulse": covered, "delay": after, "response": response}
 
     def _middle_onset(self) -> float:
         value = self.config.onset_ms

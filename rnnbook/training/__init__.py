@@ -1,18 +1,25 @@
-"""Training: losses, configs, callbacks and the trainer."""
+"""Training: losses, penalties and optimisers (registries), configs, callbacks, the one
+training step and the trainer. Many networks at once: ``rnnbook.training.many``."""
 
 from rnnbook.training.callbacks import Curriculum, EarlyStopping, ProgressBar
 from rnnbook.training.config import CurriculumConfig, TrainConfig
 from rnnbook.training.history import History
 from rnnbook.training.losses import LOSSES, masked_cross_entropy, masked_mse
-from rnnbook.training.trainer import DivergenceError, TrainState, train
+from rnnbook.training.optimizers import OPTIMIZERS
+from rnnbook.training.penalties import PENALTIES, Penalty
+from rnnbook.training.step import DivergenceError
+from rnnbook.training.trainer import TrainState, train
 
 __all__ = [
     "LOSSES",
+    "OPTIMIZERS",
+    "PENALTIES",
     "Curriculum",
     "CurriculumConfig",
     "DivergenceError",
     "EarlyStopping",
     "History",
+    "Penalty",
     "ProgressBar",
     "TrainConfig",
     "TrainState",

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnbook.validation import check_choice, check_nonnegative, check_positive, check_range
-
-LOSS_NAMES = ("cross_entropy", "mse")
+from rnnbook.training.losses import LOSSES
+from rnnbook.training.optimizers import OPTIMIZERS
+from rnnbook.training.penalties import Penalty
+from rnnbook.validation import (
+    check_choice,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+    check_range,
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,7 @@ class CurriculumConfig:
 
     def __post_init__(self):
         check_positive(self, "step")
-        check_positive(self, "every")
+        check_integer(self, "every", minimum=1)
         check_range(self, "threshold", 0.0, 1.0)
         if self.end > self.start:
             raise ValueError(
@@ -46,28 +53,31 @@ class CurriculumConfig:
 class TrainConfig:
     n_steps: int = 2000  # training steps (one batch each)
     batch_size: int = 64  # trials per step
-    lr: float = 1e-3  # Adam learning rate
-    weight_decay: float = 0.0  # Adam (L2) weight decay
+    optimizer: str = "adam"  # a registered optimiser (training.optimizers.OPTIMIZERS)
+    lr: float = 1e-3  # learning rate
+    weight_decay: float = 0.0  # L2 weight decay (added to the gradient)
     grad_clip: float | None = 1.0  # max gradient norm (None: no clipping)
-    loss: str = "cross_entropy"  # cross_entropy | mse
+    loss: str = "cross_entropy"  # a registered loss (training.losses.LOSSES): cross_entropy | mse
+    # terms added to the loss, each Penalty(name, weight, **options) (training.penalties)
+    penalties: tuple[Penalty, ...] = ()
     eval_every: int = 100  # evaluate on held-out trials every this many steps
     eval_batch_size: int = 256  # held-out trials per evaluation
     target_accuracy: float | None = None  # stop early once validation accuracy reaches this
     curriculum: CurriculumConfig | None = None  # None: train on the task as given
-    # adaptive contrastive gating: + weight * ReLU(margin - |mu_0 - mu_1|) on the class centroids
-    # of the last step's rates (training/losses.centroid_margin_penalty); 0 switches it off
-    contrastive_weight: float = 0.0
-    contrastive_margin: float = 1.0
 
     def __post_init__(self):
-        for name in ("n_steps", "batch_size", "lr", "eval_every", "eval_batch_size"):
-            check_positive(self, name)
+        for name in ("n_steps", "batch_size", "eval_every", "eval_batch_size"):
+            check_integer(self, name, minimum=1)
+        check_positive(self, "lr")
         check_nonnegative(self, "weight_decay")
-        check_nonnegative(self, "contrastive_weight")
-        check_positive(self, "contrastive_margin")
         if self.grad_clip is not None:
             check_positive(self, "grad_clip")
-        check_choice(self, "loss", LOSS_NAMES)
+        check_choice(self, "loss", LOSSES)
+        check_choice(self, "optimizer", OPTIMIZERS)
+        if isinstance(self.penalties, (Penalty, dict)):
+            object.__setattr__(self, "penalties", (self.penalties,))
+        penalties = tuple(Penalty.from_value(p) for p in self.penalties)
+        object.__setattr__(self, "penalties", penalties)
         if self.target_accuracy is not None:
             check_range(self, "target_accuracy", 0.0, 1.0)
         if isinstance(self.curriculum, dict):

@@ -9,9 +9,10 @@ Methods (``method=``):
   one thread: bit for bit for n_rec <= 64, where ``train()`` uses one thread too).
 - ``"stacked"``: the K networks as one batched model in this process, on CUDA if there is one
   (``stacked.py``). Each member samples its own trials and noise from its own generators and
-  has its own clipping and Adam, so it equals training it alone up to float rounding. Members
-  must share the architecture; they may differ in seed, task config, lr, weight decay,
-  clipping, time constants and noise.
+  has its own clipping and optimiser state, through the same training step as ``train()``
+  (``training.step``), so it equals training it alone up to float rounding. Members must
+  share the architecture; they may differ in seed, task config, lr, weight decay, clipping,
+  time constants and noise (``stackable.py``).
 - ``"serial"``: one ``fit`` after another.
 - ``"auto"``: ``auto_method`` (below).
 
@@ -27,11 +28,11 @@ from pathlib import Path
 
 import torch
 
-from rnnbook.ensembles.failures import EnsembleError, failure_line
-from rnnbook.ensembles.processes import fit_processes, fit_stacks_in_processes
-from rnnbook.ensembles.stackable import check_stackable, stack_problem
-from rnnbook.ensembles.stacked import fit_stacked
-from rnnbook.runs import _FILES, Run, RunSpec, default_cache_dir, fit, load_run
+from rnnbook.runs import Run, RunSpec, default_cache_dir, fit, is_stored, load_run
+from rnnbook.training.many.failures import EnsembleError, failure_line
+from rnnbook.training.many.processes import fit_processes, fit_stacks_in_processes
+from rnnbook.training.many.stackable import check_stackable, stack_problem
+from rnnbook.training.many.stacked import fit_stacked
 
 METHODS = ("auto", "processes", "stacked", "serial")
 STACK_UP_TO = 64  # n_rec up to which stacking beats worker processes on 2 cores (measured)
@@ -63,7 +64,7 @@ def fit_many(
         check_stackable(specs)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     unique = {spec.key(): spec for spec in specs}
-    runs = {key: load_run(cache_dir / key) for key in unique if _stored(cache_dir / key)}
+    runs = {key: load_run(cache_dir / key) for key in unique if is_stored(cache_dir / key)}
     todo = [spec for key, spec in unique.items() if key not in runs]
     method = auto_method(todo, workers) if method == "auto" else method
     trained, failures = _TRAINERS[method](todo, cache_dir, workers, progress) if todo else ({}, [])
@@ -96,10 +97,6 @@ def auto_method(specs: Sequence[RunSpec], workers: int) -> str:
     if (small or torch.cuda.is_available()) and stack_problem(specs) is None:
         return "stacked"
     return "processes" if workers > 1 else "serial"
-
-
-def _stored(path: Path) -> bool:
-    return all((path / name).exists() for name in _FILES)
 
 
 def _serial(specs, cache_dir, workers, progress) -> tuple[dict[str, Run], list[str]]:

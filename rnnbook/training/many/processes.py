@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from rnnbook.ensembles.failures import failure_line
 from rnnbook.runs import Run, RunSpec, fit, load_run
+from rnnbook.training.many.failures import failure_line
 
 _ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "RNNBOOK_THREADS": "1"}
 
@@ -37,7 +37,7 @@ def _fit_one(spec: RunSpec, cache_dir: str) -> str:
 
 
 def _fit_stack(specs: list[RunSpec], cache_dir: str) -> tuple[list[str], list[str]]:
-    from rnnbook.ensembles.stacked import fit_stacked
+    from rnnbook.training.many.stacked import fit_stacked
 
     runs, failures = fit_stacked(specs, cache_dir=Path(cache_dir), progress=False)
     return [str(run.path) for run in runs.values()], failures

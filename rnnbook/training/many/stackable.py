@@ -13,7 +13,16 @@ import dataclasses
 from rnnbook.models import MODELS, RateRNN
 from rnnbook.runs import RunSpec
 
-MODEL_PER_MEMBER = ("dt", "tau", "sigma_rec", "sigma_in", "spectral_radius", "e_frac", "readout")
+MODEL_PER_MEMBER = (
+    "dt",
+    "tau",
+    "leak",
+    "sigma_rec",
+    "sigma_in",
+    "spectral_radius",
+    "e_frac",
+    "e_units",
+)
 TRAIN_PER_MEMBER = ("lr", "weight_decay", "grad_clip")
 _UNSUPPORTED = ("curriculum", "target_accuracy")  # they change a member's schedule
 
@@ -34,21 +43,25 @@ def stack_problem(specs: list[RunSpec]) -> str | None:
 def _unsupported(spec: RunSpec) -> str | None:
     if MODELS[spec.model] is not RateRNN:
         return f"RunSpec.model = {spec.model!r} (the stacked path trains rate RNNs only)"
-    if spec.model_config.gating:
-        return "ModelConfig.gating = True (the stacked path has no gate)"
+    if spec.model_config.gate != "none":
+        gate = spec.model_config.gate
+        return f"ModelConfig.gate = {gate!r} (the stacked path runs the ungated scan only)"
     for name in _UNSUPPORTED:
         value = getattr(spec.train_config, name)
         if value is not None:
             return f"TrainConfig.{name} = {value!r} (seed {spec.seed})"
-    if spec.train_config.contrastive_weight > 0:
-        weight = spec.train_config.contrastive_weight
-        return f"TrainConfig.contrastive_weight = {weight!r} (the stacked path has no such term)"
     return None
 
 
 def _difference(first: RunSpec, spec: RunSpec) -> str | None:
     if spec.task != first.task:
         return f"RunSpec.task differs between members ({first.task!r} vs {spec.task!r})"
+    kinds = (first.model_config.time_constants, spec.model_config.time_constants)
+    if kinds[0] != kinds[1]:
+        return (
+            f"ModelConfig.time_constants differs between members ({kinds[0]!r} vs "
+            f"{kinds[1]!r}: tau {first.model_config.tau!r} vs {spec.model_config.tau!r})"
+        )
     for part, free in (("model_config", MODEL_PER_MEMBER), ("train_config", TRAIN_PER_MEMBER)):
         ours, theirs = getattr(first, part), getattr(spec, part)
         for f in dataclasses.fields(ours):

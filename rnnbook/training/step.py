@@ -1,0 +1,174 @@
+"""The one training step, used by ``train()`` (one network) and by many-networks training.
+
+A *network* here is anything with
+
+- ``forward(trials: list[Trials], generators: list[Generator]) -> list[Rollout]``: one rollout
+  per member, each on its own trials with noise from its own generator;
+- ``params``: the trainable leaf tensors; ``names``: their parameter names;
+- ``members(t)``: a tensor laid out as ``params`` (a parameter or its gradient) seen with the
+  member axis first, ``[K, ...]`` (a single network: ``t[None]``).
+
+One step (``training_step``): sample each member's trials, forward, loss and penalties
+(``objective``), backward, each member's gradient norm and clipping (``clip_grad_norms``);
+then the caller checks finiteness (``check_finite``), steps the optimiser and records the step
+(``record_step``). Evaluation on held-out trials: ``evaluate_members``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from rnnbook.seeding import Seeds, device_generator
+from rnnbook.tasks import Task
+from rnnbook.training.config import TrainConfig
+from rnnbook.training.history import History
+from rnnbook.training.losses import LOSSES
+
+
+class DivergenceError(RuntimeError):
+    """Training produced a non-finite loss or gradient; the model keeps its last good state."""
+
+
+@dataclass
+class Member:
+    """One network being trained: its task, config, generators, history and failure.
+
+    Generators (from the seed plan, ``rnnbook.seeding``): ``trials`` and ``noise`` for
+    training; ``validation`` for held-out trials and ``validation_noise`` for their noise (the
+    same generator on the CPU, a device generator seeded from the stream elsewhere).
+    """
+
+    task: Task
+    config: TrainConfig
+    trials: torch.Generator
+    noise: torch.Generator
+    validation: torch.Generator
+    validation_noise: torch.Generator
+    history: History = field(default_factory=History)
+    failure: str | None = None
+
+    @classmethod
+    def create(cls, task: Task, config: TrainConfig, seed: int, device) -> Member:
+        seeds, device = Seeds.from_seed(seed), torch.device(device)
+        validation = seeds.generator("validation")
+        noise = validation if device.type == "cpu" else seeds.generator("validation")
+        return cls(
+            task=task,
+            config=config,
+            trials=seeds.generator("trials"),
+            noise=seeds.generator("noise", device),
+            validation=validation,
+            validation_noise=device_generator(noise, device),
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.failure is None
+
+
+def objective(config: TrainConfig, task: Task, trials, rollout) -> torch.Tensor:
+    """The loss of one network on one batch: the task loss plus every penalty."""
+    loss = LOSSES[config.loss](rollout.outputs, trials.targets, trials.mask)
+    for penalty in config.penalties:
+        loss = loss + penalty(trials, rollout, task)
+    return loss
+
+
+@dataclass
+class StepResult:
+    """losses [K]; grad_norms [K] before clipping; param_norms [K, P] each parameter's
+    gradient norm before clipping (NaN for a member whose loss was not finite)."""
+
+    losses: torch.Tensor
+    grad_norms: torch.Tensor
+    param_norms: torch.Tensor
+
+
+def training_step(network, members: list[Member], device) -> StepResult:
+    """Sample, forward, objective, backward and clip, for every member at once."""
+    trials = [m.task.sample(m.config.batch_size, generator=m.trials).to(device) for m in members]
+    rollouts = network.forward(trials, [m.noise for m in members])
+    losses = [
+        objective(m.config, m.task, tr, ro)
+        for m, tr, ro in zip(members, trials, rollouts, strict=True)
+    ]
+    finite = [
+        m.active and bool(torch.isfinite(loss)) for m, loss in zip(members, losses, strict=True)
+    ]
+    for p in network.params:
+        p.grad = None
+    if any(finite):
+        sum(loss for loss, ok in zip(losses, finite, strict=True) if ok).backward()
+    grads = [network.members(_grad(p)) for p in network.params]
+    param_norms = torch.stack([g.flatten(1).norm(dim=1) for g in grads], 1)  # [K, P]
+    max_norms = [math.inf if m.config.grad_clip is None else m.config.grad_clip for m in members]
+    grad_norms = clip_grad_norms(grads, param_norms, torch.tensor(max_norms, device=device))
+    nan = torch.tensor([0.0 if ok else math.nan for ok in finite], device=device)
+    losses = torch.stack([loss.detach() for loss in losses]).reshape(-1)
+    return StepResult(losses, grad_norms + nan, param_norms + nan[:, None])
+
+
+def _grad(param: torch.Tensor) -> torch.Tensor:
+    if param.grad is None:
+        param.grad = torch.zeros_like(param)
+    return param.grad
+
+
+@torch.no_grad()
+def clip_grad_norms(grads, param_norms: torch.Tensor, max_norms: torch.Tensor) -> torch.Tensor:
+    """Each member's total gradient norm [K] before clipping, from ``param_norms [K, P]``;
+    scales each member's gradients (``grads``: [K, ...] views) as ``clip_grad_norm_`` would."""
+    total = torch.linalg.vector_norm(param_norms, dim=1)  # [K]
+    coef = (max_norms / (total + 1e-6)).clamp(max=1.0)
+    if bool((coef < 1).any()):
+        for g in grads:
+            g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
+    return total
+
+
+def check_finite(loss: float, grad_norm: float, step: int) -> None:
+    """Raise DivergenceError naming the step if the loss or the gradient norm is not finite."""
+    for name, value in (("loss", loss), ("gradient norm", grad_norm)):
+        if not math.isfinite(value):
+            raise DivergenceError(
+                f"training diverged at step {step}: {name} = {value}; "
+                f"the model keeps the parameters from step {step - 1}"
+            )
+
+
+def record_step(history: History, step: int, loss: float, grad_norm: float, names, norms) -> None:
+    """Append one training step to ``history``."""
+    history.step.append(step)
+    history.loss.append(loss)
+    history.grad_norm.append(grad_norm)
+    for name, value in zip(names, norms, strict=True):
+        history.param_grad_norm.setdefault(name, []).append(value)
+
+
+@torch.no_grad()
+def evaluate_members(network, members: list[Member], device, step: int) -> None:
+    """Each active member's loss and accuracy on fresh held-out trials of its current task,
+    appended to its history (accuracy NaN for tasks without choices)."""
+    trials = [
+        m.task.sample(m.config.eval_batch_size, generator=m.validation).to(device) for m in members
+    ]
+    rollouts = network.forward(trials, [m.validation_noise for m in members])
+    for m, tr, ro in zip(members, trials, rollouts, strict=True):
+        if not m.active:
+            continue
+        loss = LOSSES[m.config.loss](ro.outputs, tr.targets, tr.mask).item()
+        accuracy = math.nan
+        if hasattr(m.task, "choices"):
+            correct = m.task.choices(ro.outputs, tr) == m.task.correct_choices(tr)
+            accuracy = correct.float().mean().item()
+        m.history.eval_step.append(step)
+        m.history.eval_loss.append(loss)
+        m.history.eval_accuracy.append(accuracy)
+
+
+def is_eval_step(step: int, config: TrainConfig) -> bool:
+    every = [config.eval_every] + ([config.curriculum.every] if config.curriculum else [])
+    return step == config.n_steps or any(step % k == 0 for k in every)

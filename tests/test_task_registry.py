@@ -1,0 +1,147 @@
+"""Every task against the ``Trials`` contract: shapes, dtypes, mask, periods and seeds.
+
+Each task is tried with its default config and the non-default configs of ``VARIANTS`` (other
+``dt``, ``(low, high)`` duration ranges, so trials of one batch differ in length).
+"""
+
+import pytest
+import torch
+
+from rnnbook.interop.psychrnn_task import PsychRNNPerceptual
+from rnnbook.tasks import TASKS, Trials
+
+# Tasks outside ``TASKS``: registering PsychRNN's task from rnnbook.tasks would import
+# rnnbook.interop, whose package imports rnnbook.models and rnnbook.analysis (an import cycle).
+EXTRA_TASKS = {PsychRNNPerceptual.name: PsychRNNPerceptual}
+ALL_TASKS = {**TASKS, **EXTRA_TASKS}
+
+# Non-default configs of each task, as changes to its defaults.
+VARIANTS = {
+    "perceptual_decision": [
+        {"dt": 10.0, "fixation_ms": (50.0, 150.0), "stimulus_ms": (200.0, 800.0)},
+        {"dt": 25.0, "decision_ms": (100.0, 300.0), "fixation_input": True},
+    ],
+    "pulse_integration": [
+        {
+            "dt": 7.0,  # pulses cover parts of steps
+            "trial_ms": 3000.0,
+            "onset_ms": (500.0, 1000.0),
+            "duration_ms": (10.0, 300.0),
+            "cost_onset_ms": 1500.0,
+            "catch_fraction": 0.5,
+        },
+    ],
+    "psychrnn_perceptual": [{"dt": 20.0, "trial_ms": 1000.0, "coherences": (0.2, 0.6)}],
+}
+
+# The periods the loss judges: the mask is nonzero exactly on their union.
+JUDGED_PERIODS = {
+    "perceptual_decision": ("decision",),
+    "pulse_integration": ("response",),
+    "psychrnn_perceptual": ("delay", "decision"),
+}
+
+BATCH = 16
+CASES = [
+    pytest.param((name, changes), id=f"{name}-{i}")
+    for name in sorted(ALL_TASKS)
+    for i, changes in enumerate([{}, *VARIANTS.get(name, [])])
+]
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(scope="module", params=CASES)
+def case(request):
+    """(name, task, trials): one batch of ``BATCH`` trials of a task in one config."""
+    name, changes = request.param
+    task = ALL_TASKS[name]().with_config(**changes)
+    return name, task, task.sample(BATCH, generator=_generator(0))
+
+
+@pytest.mark.parametrize("name", sorted(ALL_TASKS))
+def test_every_task_has_variants_and_judged_periods(name):
+    assert VARIANTS.get(name), f"add a non-default config of {name!r} to VARIANTS"
+    assert name in JUDGED_PERIODS, f"say which periods {name!r} judges in JUDGED_PERIODS"
+
+
+def test_psychrnn_task_is_not_registered_but_tested():
+    assert not set(EXTRA_TASKS) & set(TASKS)  # registered tasks are not listed twice
+
+
+def test_shapes_and_dtypes(case):
+    _, task, trials = case
+    batch, n_steps, n_in = trials.inputs.shape
+    assert (batch, n_in) == (BATCH, task.n_in) and n_steps > 0
+    assert trials.inputs.dtype == torch.float32
+    if trials.targets.dim() == 2:  # class indices
+        assert trials.targets.shape == (batch, n_steps)
+        assert trials.targets.dtype == torch.long
+        assert trials.targets.min() >= 0 and trials.targets.max() < task.n_classes
+    else:
+        assert trials.targets.shape == (batch, n_steps, task.n_out)
+        assert trials.targets.dtype == torch.float32
+    assert trials.mask.shape in ((batch, n_steps), (batch, n_steps, task.n_out))
+    assert trials.mask.dtype == torch.float32
+
+
+def test_mask_is_zero_or_one_and_judges_something(case):
+    _, _, trials = case
+    assert torch.all((trials.mask == 0) | (trials.mask == 1))
+    assert torch.all(trials.mask.flatten(1).sum(1) > 0)  # every trial is judged somewhere
+
+
+def test_periods_are_boolean_and_disjoint(case):
+    _, _, trials = case
+    assert trials.periods, "a task fills Trials.periods"
+    for name, period in trials.periods.items():
+        assert period.dtype == torch.bool, name
+        assert period.shape == (trials.batch_size, trials.n_steps), name
+    in_periods = torch.stack(list(trials.periods.values())).sum(0)  # [B, T]
+    assert in_periods.max() <= 1  # no step in two periods
+
+
+def test_periods_tile_each_trial_up_to_its_end(case):
+    _, task, trials = case
+    if not type(task).periods_tile_trial:
+        pytest.skip(f"{type(task).__name__}'s periods do not tile its trials")
+    covered = torch.stack(list(trials.periods.values())).any(0)  # [B, T]
+    assert torch.all(covered[:, 0])
+    assert torch.all(covered[:, 1:] <= covered[:, :-1])  # covered steps: a prefix of each trial
+    assert covered[:, -1].any()  # T is the length of the longest trial
+    padding = ~covered
+    assert torch.all(trials.mask.reshape(*padding.shape, -1)[padding] == 0)
+
+
+def test_mask_is_exactly_the_judged_periods(case):
+    name, _, trials = case
+    judged = torch.stack([trials.periods[p] for p in JUDGED_PERIODS[name]]).any(0)  # [B, T]
+    if trials.mask.dim() == 3:
+        judged = judged[..., None].expand_as(trials.mask)
+    assert torch.equal(trials.mask != 0, judged)
+
+
+def test_conditions_lead_with_the_batch_and_dt_is_the_tasks(case):
+    _, task, trials = case
+    assert trials.conditions
+    assert all(v.shape[0] == trials.batch_size for v in trials.conditions.values())
+    assert trials.dt == task.dt
+
+
+def _tensors(trials: Trials) -> dict[str, torch.Tensor]:
+    named = {"inputs": trials.inputs, "targets": trials.targets, "mask": trials.mask}
+    named |= {f"conditions.{k}": v for k, v in trials.conditions.items()}
+    return named | {f"periods.{k}": v for k, v in trials.periods.items()}
+
+
+def test_same_seed_same_trials_other_seed_other_trials(case):
+    _, task, trials = case
+    again = _tensors(task.sample(BATCH, generator=_generator(0)))
+    first = _tensors(trials)
+    assert again.keys() == first.keys()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    other = task.sample(BATCH, generator=_generator(1))
+    assert not torch.equal(other.inputs, trials.inputs)
+    assert any(not torch.equal(other.conditions[k], v) for k, v in trials.conditions.items())
