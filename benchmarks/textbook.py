@@ -116,7 +116,7 @@ def train_textbook(
     see the same trial tensors.
     """
     seeds = Seeds.from_seed(seed)
-    task_gen, noise_gen = seeds.generator("task"), seeds.generator("noise")
+    task_gen, noise_gen = seeds.generator("trials"), seeds.generator("noise")
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=lr)
     losses = []

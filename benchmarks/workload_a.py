@@ -33,7 +33,13 @@ BATCH, N_REC = 64, 128
 TASK_CONFIG = PerceptualDecisionConfig(
     dt=20.0, fixation_ms=200.0, stimulus_ms=1500.0, decision_ms=300.0
 )
-MODEL_CONFIG = ModelConfig(n_in=2, n_out=2, n_rec=N_REC, sigma_rec=0.1, dale=True)
+MODEL_CONFIG = ModelConfig(
+    n_rec=N_REC,
+    sigma_rec=0.1,
+    recurrence="dale",
+    input_weights="nonnegative",
+    readout_weights="nonnegative",
+).for_task(PerceptualDecision(TASK_CONFIG))
 FLOPS = training_step_flops(batch=BATCH, n_steps=100, n_rec=N_REC, n_in=2, n_out=2)
 
 

@@ -1,6 +1,6 @@
 """Workload C: 20 seeds of workload A trained for a fixed number of steps, at N = 128 and 32.
 
-``rnnbook.ensembles.fit_many(specs, method=...)`` with ``"serial"`` (one run after another),
+``rnnbook.training.many.fit_many(specs, method=...)`` with ``"serial"`` (one run after another),
 ``"processes"`` (two worker processes, one thread each) and, at N = 32, ``"stacked"`` (on a
 CPU with two workers: two one-thread processes, each training 10 of the networks as one
 batched model). Each measurement runs in its own process with a fresh
@@ -40,7 +40,7 @@ def specs(n_rec: int, n_seeds: int, n_steps: int) -> list[RunSpec]:
 
 
 def measure(case: str, quick: bool) -> dict:
-    from rnnbook.ensembles import fit_many
+    from rnnbook.training.many import fit_many
 
     method, n_rec = case.split(":")[0], int(case.split(":")[1])
     n_seeds, n_steps = (QUICK_SEEDS, QUICK_STEPS) if quick else (N_SEEDS, STEPS[n_rec])

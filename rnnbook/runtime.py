@@ -4,7 +4,7 @@
   small to split), so they leave the other core free; larger ones are faster on every core
   (2AFC size, batch 64, T 100, ms per step on 1 / 2 threads: N=32 7.1 / 6.7, N=64 10.9 / 10.9,
   N=128 20.9 / 18.5, N=256 50.7 / 35.7). ``threads_for`` encodes that. Parallel training of
-  many networks (``rnnbook.ensembles``) runs one thread per worker process instead.
+  many networks (``rnnbook.training.many``) runs one thread per worker process instead.
 - Allocator: tensors over 32 MB come from fresh mmap'd pages every step, and long sequences
   drift from 3 s to 6 s per step; keeping glibc from using mmap for them removes the drift.
   Nor may glibc give freed heap back to the OS (trimming): a training step frees gigabytes at
