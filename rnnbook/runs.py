@@ -193,7 +193,10 @@ def _metadata(spec: RunSpec, *, wall_time: float) -> dict:
 
 
 def _store(path: Path, spec: RunSpec, model, history: History, metadata: dict) -> None:
-    """Write the run into a temporary folder beside ``path``, then rename it into place."""
+    """Write the run into a temporary folder beside ``path``, then rename it into place.
+
+    A complete run already there (another process stored the same run) is kept; an incomplete
+    folder (damaged by hand, or from before atomic writes) is replaced."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name[:12]}-", dir=path.parent))
     try:
@@ -201,9 +204,11 @@ def _store(path: Path, spec: RunSpec, model, history: History, metadata: dict) -
         torch.save(model.state_dict(), tmp / "weights.pt")
         (tmp / "history.json").write_text(json.dumps(history.to_dict()))
         (tmp / "metadata.json").write_text(json.dumps(metadata, indent=1))
+        if path.exists() and not is_stored(path):
+            shutil.rmtree(path, ignore_errors=True)
         os.replace(tmp, path)
     except OSError:
-        if not path.exists():
+        if not is_stored(path):
             raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

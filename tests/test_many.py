@@ -1,24 +1,48 @@
 """fit_many: each member is the run fit() trains alone, stored in the cache like it."""
 
+import dataclasses
+import re
 from dataclasses import replace
 
 import pytest
 import torch
 
-import rnnbook.ensembles as ensembles
-from rnnbook.ensembles import EnsembleError, auto_method, fit_many
-from rnnbook.models import ModelConfig
-from rnnbook.runs import RunSpec, fit, load_run
-from rnnbook.tasks import PerceptualDecisionConfig
-from rnnbook.training import CurriculumConfig, TrainConfig
+import rnnbook.training.many as many
+import rnnbook.training.many.stacked as stacked
+from rnnbook.models import MODELS, PARTS, ModelConfig, RateRNN
+from rnnbook.runs import RunSpec, build_model, fit, load_run
+from rnnbook.tasks import PerceptualDecisionConfig, PulseIntegrationConfig
+from rnnbook.training import LOSSES, OPTIMIZERS, PENALTIES, CurriculumConfig, Penalty, TrainConfig
+from rnnbook.training.many import EnsembleError, auto_method, fit_many
+from rnnbook.training.many.stackable import MODEL_PER_MEMBER, TRAIN_PER_MEMBER, check_stackable
+
+DECISION = PerceptualDecisionConfig(stimulus_ms=200, coherences=[0.1, 0.4])  # T = 25
+PULSE = PulseIntegrationConfig(  # T = 30, a regression task (loss="mse")
+    dt=20.0, trial_ms=600.0, onset_ms=(100.0, 200.0), duration_ms=(40.0, 100.0), cost_onset_ms=400.0
+)
+SMALL = TrainConfig(n_steps=10, batch_size=8, eval_every=5, eval_batch_size=16)
+
+
+@pytest.fixture(autouse=True)
+def stack_on_the_cpu(monkeypatch):
+    """Stacks train on the CPU, as fit() does: on CUDA a member draws its noise from CUDA
+    generators, whose streams differ from the CPU's for the same seed."""
+    monkeypatch.setattr(stacked, "default_device", lambda: torch.device("cpu"))
 
 
 @pytest.fixture
 def spec():
+    dale = ModelConfig(
+        n_rec=12,
+        recurrence="dale",
+        input_weights="nonnegative",
+        readout_weights="nonnegative",
+        sigma_rec=0.05,
+    )
     return RunSpec(
         task="perceptual_decision",
-        task_config=PerceptualDecisionConfig(stimulus_ms=200, coherences=[0.1, 0.4]),
-        model_config=ModelConfig(n_in=2, n_out=2, n_rec=12, dale=True, sigma_rec=0.05),
+        task_config=DECISION,
+        model_config=dale,
         train_config=TrainConfig(n_steps=16, batch_size=8, eval_every=5, eval_batch_size=16),
     )
 
@@ -30,9 +54,12 @@ def diverging(spec):
 
 def assert_same_run(single, member, *, rtol=0.0, atol=0.0):
     assert member.spec == single.spec and member.history.eval_step == single.history.eval_step
-    for name in ("loss", "grad_norm", "eval_loss"):
+    assert member.history.step == single.history.step
+    for name in ("loss", "grad_norm", "eval_loss", "eval_accuracy"):
         ours, theirs = getattr(member.history, name), getattr(single.history, name)
-        torch.testing.assert_close(torch.tensor(ours), torch.tensor(theirs), rtol=rtol, atol=atol)
+        torch.testing.assert_close(
+            torch.tensor(ours), torch.tensor(theirs), rtol=rtol, atol=atol, equal_nan=True
+        )
     ours, theirs = member.history.param_grad_norm, single.history.param_grad_norm
     assert sorted(ours) == sorted(theirs) and theirs
     for name in theirs:
@@ -40,8 +67,18 @@ def assert_same_run(single, member, *, rtol=0.0, atol=0.0):
             torch.tensor(ours[name]), torch.tensor(theirs[name]), rtol=max(rtol, 1e-6), atol=atol
         )
     ours, theirs = member.model.state_dict(), single.model.state_dict()
+    assert sorted(ours) == sorted(theirs)
     for name in theirs:
         torch.testing.assert_close(ours[name], theirs[name], rtol=rtol, atol=atol)
+
+
+def assert_trained(run):
+    """Training moved the parameters: equal runs are not two runs that did nothing."""
+    initial = build_model(run.spec).state_dict()
+    trained = run.model.state_dict()
+    moved = [name for name, p in run.model.named_parameters() if p.requires_grad]
+    assert moved and any(not torch.allclose(trained[n], initial[n], atol=1e-4) for n in moved)
+    assert run.history.n_steps == run.spec.train_config.n_steps
 
 
 def test_processes_train_each_run_exactly_as_fit_alone_and_keep_finished_ones(spec, tmp_path):
@@ -73,7 +110,7 @@ def test_stacked_members_equal_single_training(spec, tmp_path):
 
 
 def test_stacked_members_may_differ_in_trial_length_and_time_constant(spec, tmp_path):
-    fixed = replace(spec.model_config, dale=False, activation="tanh", train_recurrent=False)
+    fixed = ModelConfig(n_rec=12, activation="tanh", train_recurrent=False, sigma_rec=0.05)
     base = replace(spec, model_config=fixed)
     specs = [
         replace(base, task_config=replace(spec.task_config, stimulus_ms=(100.0, 400.0))),
@@ -85,12 +122,212 @@ def test_stacked_members_may_differ_in_trial_length_and_time_constant(spec, tmp_
         assert_same_run(single, run, rtol=1e-4, atol=1e-6)
 
 
+def test_stacks_in_worker_processes_equal_single_training(spec, tmp_path):
+    specs = [replace(spec, seed=s) for s in range(4)]  # two stacks of two, one per worker
+    runs = fit_many(specs, cache_dir=tmp_path / "many", method="stacked", workers=2)
+    for s, run in zip(specs, runs, strict=True):
+        assert not run.cached and run.metadata["trained_by"] == "fit_many, stacked"
+        single = fit(s, cache_dir=tmp_path / "alone", progress=False)
+        assert_same_run(single, run, rtol=1e-4, atol=1e-6)
+
+
+# --- every registered part: trained stacked, equal to fit() alone, or refused by name ---
+#
+# part -> registered name -> cases, each a dict of: "model" (ModelConfig fields besides the
+# part itself), "train" (TrainConfig fields), "member" (the second member's own values of
+# fields that may differ per member), "task" (default: the 2AFC task), "id" (of one of several
+# cases of a name).
+STACKED_PARTS = {
+    "recurrence": {
+        "dense": [{"member": {"spectral_radius": 0.8}}],
+        "dale": [
+            {
+                "id": "first",
+                "model": {"e_units": "first", "input_weights": "nonnegative"},
+                "member": {"e_frac": 0.75},
+            },
+            {"id": "random", "model": {"e_units": "random"}, "member": {"e_frac": 0.5}},
+            {"id": "random+first", "model": {"e_units": "random"}, "member": {"e_units": "first"}},
+        ],
+        "low_rank": [
+            {"id": "rank1", "model": {"rank": 1}},
+            {"id": "rank2", "model": {"rank": 2}, "member": {"spectral_radius": 0.8}},
+        ],
+    },
+    "time_constants": {
+        "scalar": [{"model": {"tau": 100.0}, "member": {"tau": 60.0}}],
+        "log_uniform": [{"model": {"tau": (40.0, 200.0)}, "member": {"tau": (60.0, 100.0)}}],
+        "leak": [{"model": {"tau": None, "leak": 0.2}, "member": {"leak": 0.5}}],
+    },
+    "activation": {
+        "linear": [{}],
+        "relu": [{}],
+        "tanh": [{}],
+        "softplus": [{"model": {"softplus_beta": 2.0}}],
+        "saturating": [{"model": {"rate_max": 20.0}}],
+    },
+    "input_weights": {"free": [{}], "nonnegative": [{}]},
+    "readout_weights": {
+        "free": [{}],
+        "nonnegative": [{}],
+        "excitatory": [{"model": {"recurrence": "dale"}, "member": {"e_frac": 0.5}}],
+    },
+    "noise": {"gaussian": [{"member": {"sigma_rec": 0.2, "sigma_in": 0.05}}]},
+    "gate": {"none": [{}]},
+}
+REFUSED_PARTS = {"gate": {"multiplicative": "ModelConfig.gate = 'multiplicative'"}}
+STACKED_TRAINING = {  # TrainConfig field -> registered name -> cases
+    "penalties": {
+        "contrastive_margin": [
+            {"train": {"penalties": (Penalty("contrastive_margin", 0.5, margin=2.0),)}}
+        ],
+        "rate_l1": [{"train": {"penalties": (Penalty("rate_l1", 0.1),)}}],
+    },
+    "loss": {
+        "cross_entropy": [{}],
+        "mse": [{"train": {"loss": "mse"}, "task": "pulse_integration"}],
+    },
+    "optimizer": {"adam": [{}]},
+}
+TRAINING_REGISTRIES = {"penalties": PENALTIES, "loss": LOSSES, "optimizer": OPTIMIZERS}
+STACKED_OPTIONS = {  # fields that are no registered part
+    "train_recurrent": [{"model": {"train_recurrent": False}}],
+    "bias": [{"model": {"bias": False}}],
+}
+
+
+def _case_spec(case, own=None) -> RunSpec:
+    """The first member of ``case``; ``own``: the part's own ModelConfig field and value."""
+    task = case.get("task", "perceptual_decision")
+    task_config = PULSE if task == "pulse_integration" else DECISION
+    fields = (own or {}) | case.get("model", {})
+    model_config = ModelConfig(n_rec=12, sigma_rec=0.05, **fields)
+    return RunSpec(task, task_config, model_config, replace(SMALL, **case.get("train", {})))
+
+
+def _stacked_cases():
+    for part, names in (STACKED_PARTS | STACKED_TRAINING).items():
+        for name, cases in names.items():
+            # the part's own field, where it is one (time constants are derived from tau/leak)
+            own = {part: name} if part in {f.name for f in dataclasses.fields(ModelConfig)} else {}
+            for case in cases:
+                suffix = f"-{case['id']}" if "id" in case else ""
+                yield pytest.param(_case_spec(case, own), case, id=f"{part}={name}{suffix}")
+    for field, cases in STACKED_OPTIONS.items():
+        for case in cases:
+            yield pytest.param(_case_spec(case), case, id=field)
+
+
+@pytest.mark.parametrize("part", sorted(PARTS))
+def test_every_registered_model_part_is_stacked_or_refused(part):
+    covered = set(STACKED_PARTS.get(part, {})) | set(REFUSED_PARTS.get(part, {}))
+    assert covered == set(PARTS[part])
+    assert not set(STACKED_PARTS.get(part, {})) & set(REFUSED_PARTS.get(part, {}))
+
+
+@pytest.mark.parametrize("field", sorted(TRAINING_REGISTRIES))
+def test_every_registered_training_part_is_stacked(field):
+    assert set(STACKED_TRAINING[field]) == set(TRAINING_REGISTRIES[field])
+
+
+@pytest.mark.parametrize(("spec", "case"), list(_stacked_cases()))
+def test_many_networks_equal_single_training_per_seed(spec, case, tmp_path):
+    member = case.get("member", {})
+    assert set(member) <= set(MODEL_PER_MEMBER)
+    other = replace(
+        spec,
+        seed=1,
+        model_config=replace(spec.model_config, **member),
+        train_config=replace(spec.train_config, lr=3e-3, weight_decay=1e-4, grad_clip=0.5),
+    )
+    runs = fit_many([spec, other], cache_dir=tmp_path / "many", method="stacked", workers=1)
+    for s, run in zip([spec, other], runs, strict=True):
+        assert run.metadata["trained_by"] == "fit_many, stacked"
+        single = fit(s, cache_dir=tmp_path / "alone", progress=False)
+        assert "trained_by" not in single.metadata
+        assert_same_run(single, run, rtol=1e-4, atol=1e-6)
+        assert_trained(run)
+
+
+@pytest.mark.parametrize(
+    ("part", "name", "field"),
+    [(part, name, field) for part, names in REFUSED_PARTS.items() for name, field in names.items()],
+)
+def test_a_refused_part_is_refused_by_name(spec, tmp_path, part, name, field):
+    refused = replace(spec, model_config=replace(spec.model_config, **{part: name}))
+    specs = [refused, replace(refused, seed=1)]
+    with pytest.raises(ValueError, match=re.escape(field) + ".*method='processes'"):
+        check_stackable(specs)
+    with pytest.raises(ValueError, match=re.escape(field)):
+        fit_many(specs, cache_dir=tmp_path, method="stacked")
+    assert not any(tmp_path.iterdir())
+    assert auto_method(specs, workers=2) == "processes"
+
+
+class _OtherModel(RateRNN):
+    """A registered model that is not the rate RNN (the stacked path trains only that one)."""
+
+
+def _model(s, **changes):
+    return replace(s, model_config=replace(s.model_config, **changes))
+
+
+def _train(s, **changes):
+    return replace(s, train_config=replace(s.train_config, **changes))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda s: _model(s, n_rec=16), "ModelConfig.n_rec"),
+        (lambda s: _model(s, recurrence="dense", input_weights="free"), "ModelConfig.recurrence"),
+        (lambda s: _model(s, activation="tanh"), "ModelConfig.activation"),
+        (lambda s: _model(s, input_weights="free"), "ModelConfig.input_weights"),
+        (lambda s: _model(s, readout_weights="excitatory"), "ModelConfig.readout_weights"),
+        (lambda s: _model(s, train_recurrent=False), "ModelConfig.train_recurrent"),
+        (lambda s: _model(s, bias=False), "ModelConfig.bias"),
+        (lambda s: _model(s, tau=(50.0, 200.0)), "ModelConfig.time_constants"),
+        (lambda s: _model(s, tau=None, leak=0.2), "ModelConfig.time_constants"),
+        (lambda s: _model(s, gate="multiplicative"), "ModelConfig.gate"),
+        (lambda s: _train(s, n_steps=3), "TrainConfig.n_steps"),
+        (lambda s: _train(s, batch_size=4), "TrainConfig.batch_size"),
+        (lambda s: _train(s, penalties=Penalty("rate_l1", 0.1)), "TrainConfig.penalties"),
+        (lambda s: _train(s, curriculum=CurriculumConfig()), "TrainConfig.curriculum"),
+        (lambda s: _train(s, target_accuracy=0.9), "TrainConfig.target_accuracy"),
+        (
+            lambda s: RunSpec("pulse_integration", PULSE, ModelConfig(n_rec=12), s.train_config),
+            "RunSpec.task",
+        ),
+        (lambda s: replace(s, model="other"), "RunSpec.model = 'other'"),
+    ],
+)
+def test_stacked_refuses_networks_it_cannot_stack_naming_the_field(
+    spec, tmp_path, monkeypatch, change, field
+):
+    monkeypatch.setitem(MODELS, "other", _OtherModel)
+    specs = [spec, change(replace(spec, seed=1))]
+    with pytest.raises(ValueError, match=rf"{re.escape(field)}.*method='processes'"):
+        check_stackable(specs)
+    with pytest.raises(ValueError, match=rf"{re.escape(field)}.*method='processes'"):
+        fit_many(specs, cache_dir=tmp_path, method="stacked")
+    assert not any(tmp_path.iterdir())
+    check_stackable([spec, replace(spec, seed=1)])  # the same pair less that change stacks
+
+
+def test_only_the_fields_named_per_member_may_differ():
+    model_fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert set(MODEL_PER_MEMBER) <= model_fields and set(TRAIN_PER_MEMBER) <= train_fields
+    architecture = {"n_in", "n_out", "n_rec", "recurrence", "rank", "activation", "gate", "bias"}
+    assert not architecture & set(MODEL_PER_MEMBER)
+
+
 def test_stored_members_are_loaded_and_duplicates_trained_once(spec, tmp_path, monkeypatch):
     specs = [replace(spec, seed=0), replace(spec, seed=1)]
     trained = []
-    stacked = ensembles._TRAINERS["stacked"]
+    stacked = many._TRAINERS["stacked"]
     monkeypatch.setitem(
-        ensembles._TRAINERS, "stacked", lambda todo, *a: trained.append(todo) or stacked(todo, *a)
+        many._TRAINERS, "stacked", lambda todo, *a: trained.append(todo) or stacked(todo, *a)
     )
     first = fit_many([*specs, specs[0]], cache_dir=tmp_path, method="stacked", progress=False)
     assert [len(todo) for todo in trained] == [2] and first[0] is first[2]
@@ -99,41 +336,11 @@ def test_stored_members_are_loaded_and_duplicates_trained_once(spec, tmp_path, m
         pytest.fail("trained a stored run")
 
     for method in ("processes", "stacked", "serial"):
-        monkeypatch.setitem(ensembles._TRAINERS, method, no_training)
+        monkeypatch.setitem(many._TRAINERS, method, no_training)
     for method in ("auto", "processes", "stacked", "serial"):
         again = fit_many(specs, cache_dir=tmp_path, method=method)
         assert all(run.cached for run in again)
         assert [run.history.loss for run in again] == [run.history.loss for run in first[:2]]
-
-
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        (lambda s: replace(s, model_config=replace(s.model_config, n_rec=16)), "ModelConfig.n_rec"),
-        (
-            lambda s: replace(s, model_config=replace(s.model_config, dale=False)),
-            "ModelConfig.dale",
-        ),
-        (
-            lambda s: replace(s, train_config=replace(s.train_config, n_steps=3)),
-            "TrainConfig.n_steps",
-        ),
-        (
-            lambda s: replace(
-                s, train_config=replace(s.train_config, curriculum=CurriculumConfig())
-            ),
-            "TrainConfig.curriculum",
-        ),
-        (
-            lambda s: replace(s, model_config=replace(s.model_config, gating=True)),
-            "ModelConfig.gating",
-        ),
-    ],
-)
-def test_stacked_refuses_networks_it_cannot_stack_naming_the_field(spec, tmp_path, change, field):
-    with pytest.raises(ValueError, match=rf"{field}.*method='processes'"):
-        fit_many([spec, change(replace(spec, seed=1))], cache_dir=tmp_path, method="stacked")
-    assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("method", ["stacked", "serial"])

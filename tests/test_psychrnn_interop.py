@@ -1,6 +1,8 @@
 """rnnbook.interop against PsychRNN 1.0.0 itself: the same trials, the same network, training."""
 
 import math
+import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,10 +18,10 @@ from rnnbook.interop import (
     train_psychrnn,
 )
 from rnnbook.models import ModelConfig
-from rnnbook.training import TrainConfig
+from rnnbook.training import Penalty, TrainConfig
 
 TASK = PsychRNNPerceptual(PsychRNNPerceptualConfig(dt=20.0, trial_ms=600.0))
-MODEL = ModelConfig(n_in=2, n_out=2, n_rec=8, dt=20.0, tau=100.0)
+MODEL = ModelConfig(n_rec=8, tau=100.0)  # n_in, n_out and dt from the task
 TRAINING = TrainConfig(n_steps=3, batch_size=8, loss="mse", eval_every=1)
 
 
@@ -52,13 +54,36 @@ def test_mask_starts_at_the_end_of_the_stimulus_and_leaves_global_rng_alone():
     assert np.isclose(levels, [0.1, 0.3, 0.5, 0.7]).any(axis=1).all()
 
 
-def test_unsupported_settings_are_refused_by_name():
-    with pytest.raises(ValueError, match="ModelConfig.gating"):
-        psychrnn_params(TASK, ModelConfig(n_in=2, n_out=2, dt=20.0, gating=True), TRAINING)
-    with pytest.raises(ValueError, match="TrainConfig.loss"):
-        psychrnn_params(TASK, MODEL, TrainConfig(loss="cross_entropy"))
-    with pytest.raises(ValueError, match="dt"):
-        psychrnn_params(TASK, ModelConfig(n_in=2, n_out=2, dt=10.0), TRAINING)
+@pytest.mark.parametrize(
+    ("model", "train", "field"),
+    [
+        (dict(gate="multiplicative"), {}, "ModelConfig.gate = 'multiplicative'"),
+        (dict(recurrence="dale"), {}, "ModelConfig.recurrence = 'dale'"),
+        (dict(recurrence="low_rank"), {}, "ModelConfig.recurrence = 'low_rank'"),
+        (dict(tau=(50.0, 200.0)), {}, "ModelConfig.time_constants = 'log_uniform'"),
+        (dict(tau=None, leak=0.2), {}, "ModelConfig.time_constants = 'leak'"),
+        (dict(input_weights="nonnegative"), {}, "ModelConfig.input_weights = 'nonnegative'"),
+        (dict(readout_weights="nonnegative"), {}, "ModelConfig.readout_weights"),
+        (dict(sigma_in=0.1), {}, "ModelConfig.sigma_in = 0.1"),
+        ({}, dict(loss="cross_entropy"), "TrainConfig.loss = 'cross_entropy'"),
+        ({}, dict(weight_decay=1e-4), "TrainConfig.weight_decay"),
+        ({}, dict(grad_clip=0.5), "TrainConfig.grad_clip = 0.5"),
+        ({}, dict(penalties=Penalty("contrastive_margin", 0.1)), "TrainConfig.penalties"),
+    ],
+)
+def test_unsupported_settings_are_refused_by_name(model, train, field):
+    with pytest.raises(ValueError, match=re.escape(field)):
+        psychrnn_params(TASK, replace(MODEL, **model), replace(TRAINING, **train))
+    psychrnn_params(TASK, MODEL, TRAINING)  # the same configs less that setting are accepted
+
+
+def test_a_model_dt_other_than_the_tasks_is_refused_naming_both():
+    with pytest.raises(ValueError, match=r"ModelConfig\.dt = 10\.0.*dt = 20\.0"):
+        psychrnn_params(TASK, replace(MODEL, dt=10.0), TRAINING)
+    with pytest.raises(ValueError, match=r"ModelConfig\.n_in = 3.*n_in = 2"):
+        psychrnn_params(TASK, replace(MODEL, n_in=3), TRAINING)
+    network, _ = psychrnn_params(TASK, replace(MODEL, dt=20.0), TRAINING)
+    assert network["dt"] == 20.0 and network["N_in"] == 2 and network["N_out"] == 2
 
 
 def test_psychrnn_trains_for_real_and_runs_the_same_network_as_rnnbook():
@@ -70,6 +95,7 @@ def test_psychrnn_trains_for_real_and_runs_the_same_network_as_rnnbook():
     assert run.train_s > 0 and run.graph_s > 0 and 0 <= run.accuracy <= 1
     assert run.evaluation.rollout.states.shape == (20, TASK.config.n_steps, 8)
     assert run.accuracy == pytest.approx(run.evaluation.accuracy)  # PsychRNN's rule is rnnbook's
+    assert run.model_config == MODEL.for_task(TASK)  # dt, n_in, n_out filled in
     model, h0 = to_rate_rnn(run.weights, run.model_config)
     outputs = evaluate_trials(model, TASK, trials, h0=h0).rollout.outputs
     torch.testing.assert_close(outputs, run.evaluation.rollout.outputs, atol=1e-5, rtol=0)

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import rnnbook.runs as runs
-from rnnbook.models import ModelConfig
-from rnnbook.runs import RunSpec, fit, load_run
+from rnnbook.models import ModelConfig, RateRNN
+from rnnbook.runs import RUN_FILES, RunSpec, fit, is_stored, load_run, store_run
 from rnnbook.tasks import PerceptualDecisionConfig
-from rnnbook.training import TrainConfig
+from rnnbook.training import CurriculumConfig, Penalty, TrainConfig
 
 
 @pytest.fixture
@@ -18,7 +18,12 @@ def spec():
     return RunSpec(
         task="perceptual_decision",
         task_config=PerceptualDecisionConfig(stimulus_ms=200, coherences=[0.1, 0.4]),
-        model_config=ModelConfig(n_in=2, n_out=2, n_rec=16, dale=True),
+        model_config=ModelConfig(
+            n_rec=16,
+            recurrence="dale",
+            input_weights="nonnegative",
+            readout_weights="nonnegative",
+        ),
         train_config=TrainConfig(n_steps=5, batch_size=8, eval_every=5),
         seed=2,
     )
@@ -55,6 +60,26 @@ def test_spec_round_trips_through_json(spec, tmp_path):
     assert load_run(run.path).spec.key() == spec.key()
 
 
+@pytest.mark.parametrize(
+    ("model", "train"),
+    [
+        ({"tau": (20.0, 200.0)}, {}),
+        ({"tau": None, "leak": 0.3, "activation": "softplus", "softplus_beta": 2.0}, {}),
+        ({"recurrence": "low_rank", "rank": 2, "gate": "multiplicative"}, {}),
+        ({}, {"penalties": (Penalty("contrastive_margin", 0.1, margin=3.0),)}),
+        ({}, {"curriculum": CurriculumConfig(), "target_accuracy": 0.9}),
+    ],
+)
+def test_every_kind_of_config_round_trips_through_json_with_its_key(spec, model, train):
+    changed = replace(
+        spec,
+        model_config=ModelConfig(n_rec=16, **model),
+        train_config=replace(spec.train_config, **train),
+    )
+    again = RunSpec.from_dict(json.loads(json.dumps(changed.to_dict())))
+    assert again == changed and again.key() == changed.key() != spec.key()
+
+
 def test_no_partial_run_is_left_when_storing_fails(spec, tmp_path, monkeypatch):
     def broken_save(*args, **kwargs):
         raise OSError("disk full")
@@ -74,3 +99,68 @@ def test_the_key_changes_with_the_training_code(spec, monkeypatch):
 def test_unknown_task_is_refused(spec):
     with pytest.raises(ValueError, match="RunSpec.task"):
         replace(spec, task="nope")
+
+
+def test_a_stored_run_is_a_folder_of_every_run_file(spec, tmp_path):
+    run = fit(spec, cache_dir=tmp_path, progress=False)
+    assert sorted(p.name for p in run.path.iterdir()) == sorted(RUN_FILES)
+    assert is_stored(run.path) and not is_stored(tmp_path / "elsewhere")
+    for name in RUN_FILES:
+        (run.path / name).rename(tmp_path / name)
+        assert not is_stored(run.path)
+        (tmp_path / name).rename(run.path / name)
+    assert is_stored(run.path)
+
+
+def test_an_incomplete_run_folder_is_trained_again_and_stored(spec, tmp_path):
+    run = fit(spec, cache_dir=tmp_path, progress=False)
+    (run.path / "history.json").unlink()
+    again = fit(spec, cache_dir=tmp_path, progress=False)
+    assert not again.cached and again.history.loss == run.history.loss
+    assert is_stored(run.path)
+
+
+def test_store_run_writes_a_run_that_loads_back_with_extra_metadata(spec, tmp_path):
+    model = runs.build_model(spec)
+    history = fit(spec, cache_dir=tmp_path / "fit", progress=False).history
+    stored = store_run(tmp_path, spec, model, history, wall_time=1.25, trained_by="a test")
+    assert not stored.cached and stored.path == tmp_path / spec.key() and is_stored(stored.path)
+    loaded = load_run(stored.path)
+    assert loaded.cached and loaded.spec == spec and loaded.history.loss == history.loss
+    assert loaded.metadata["trained_by"] == "a test" and loaded.metadata["wall_time_s"] == 1.25
+    assert loaded.metadata["key"] == spec.key()
+    for name, value in model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[name], value)
+
+
+def test_a_spec_takes_n_in_n_out_and_dt_from_its_task(spec):
+    assert (spec.model_config.n_in, spec.model_config.n_out, spec.model_config.dt) == (2, 2, 20.0)
+    cue = PerceptualDecisionConfig(dt=10.0, fixation_input=True)
+    other = RunSpec("perceptual_decision", cue, ModelConfig(n_rec=16), spec.train_config)
+    assert (other.model_config.n_in, other.model_config.dt) == (3, 10.0)
+    assert other.model_config.alpha == 10.0 / 100.0
+    assert isinstance(runs.build_model(other), RateRNN)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("dt", 10.0, r"ModelConfig\.dt = 10\.0 disagrees with the task's dt = 20\.0"),
+        ("n_in", 3, r"ModelConfig\.n_in = 3 disagrees with the task's n_in = 2"),
+        ("n_out", 4, r"ModelConfig\.n_out = 4 disagrees with the task's n_out = 2"),
+    ],
+)
+def test_a_model_config_that_disagrees_with_its_task_is_refused_naming_both(
+    spec, field, value, message
+):
+    with pytest.raises(ValueError, match=message):
+        replace(spec, model_config=replace(ModelConfig(n_rec=16), **{field: value}))
+
+
+def test_a_value_equal_to_the_tasks_gives_the_same_spec_and_key(spec):
+    given = ModelConfig(n_in=2, n_out=2, dt=20.0, n_rec=16)
+    left = ModelConfig(n_rec=16)
+    assert replace(spec, model_config=given) == replace(spec, model_config=left)
+    assert replace(spec, model_config=given).key() == replace(spec, model_config=left).key()
+    finer = replace(spec, task_config=PerceptualDecisionConfig(dt=10.0), model_config=left)
+    assert finer.key() != replace(spec, model_config=left).key()
