@@ -1,3 +1,80 @@
-from rnnbook.records import record as record
+"""rnnbook: biologically constrained rate RNNs trained on cognitive tasks, and their analyses.
+
+    import rnnbook as rb
+
+    task = rb.PerceptualDecision(rb.PerceptualDecisionConfig(dt=20.0))
+    spec = rb.RunSpec(task.name, task.config, rb.ModelConfig(n_rec=64), rb.TrainConfig(), seed=0)
+    run = rb.fit(spec)                      # trained once, then loaded from the run cache
+    ev = rb.evaluate(run.model, task, 1024, seed=0)
+    rb.plot_psychometric({"network": rb.psychometric(ev)})
+
+The names here are the public API (``rnnbook.__all__``; the book's "Using the package" page
+lists them in one table). The subpackages hold the rest: ``rb.tasks``, ``rb.models``,
+``rb.training``, ``rb.analysis``, ``rb.plotting``, ``rb.seeding``, ``rb.runs``, ``rb.studies``
+and, imported on first use, ``rb.interop`` (PsychRNN).
+"""
 
 __version__ = "0.1.0"
+
+import importlib
+
+from rnnbook import analysis, models, plotting, runs, seeding, tasks, training
+from rnnbook.analysis import *  # noqa: F403  (every name of rnnbook.analysis.__all__)
+from rnnbook.models import (
+    PARTS,
+    Clamp,
+    Gain,
+    Lesion,
+    ModelConfig,
+    Perturb,
+    RateRNN,
+    Rollout,
+    Weights,
+)
+from rnnbook.plotting import *  # noqa: F403  (every name of rnnbook.plotting.__all__)
+from rnnbook.records import record
+from rnnbook.runs import Run, RunSpec, fit, load_run
+from rnnbook.seeding import Seeds
+from rnnbook.tasks import (
+    TASKS,
+    PerceptualDecision,
+    PerceptualDecisionConfig,
+    PsychRNNPerceptual,
+    PsychRNNPerceptualConfig,
+    PulseIntegration,
+    PulseIntegrationConfig,
+    Task,
+    Trials,
+    make_task,
+)
+from rnnbook.training import (
+    LOSSES,
+    OPTIMIZERS,
+    PENALTIES,
+    CurriculumConfig,
+    DivergenceError,
+    History,
+    Penalty,
+    TrainConfig,
+    train,
+)
+from rnnbook.training.many import EnsembleError, fit_many
+
+CORE = [
+    # tasks
+    "TASKS", "Task", "Trials", "make_task", "PerceptualDecision", "PerceptualDecisionConfig",
+    "PulseIntegration", "PulseIntegrationConfig", "PsychRNNPerceptual", "PsychRNNPerceptualConfig",
+    # models
+    "PARTS", "ModelConfig", "RateRNN", "Rollout", "Weights", "Lesion", "Clamp", "Perturb", "Gain",
+    # training and runs
+    "LOSSES", "OPTIMIZERS", "PENALTIES", "TrainConfig", "CurriculumConfig", "Penalty", "History",
+    "DivergenceError", "train", "RunSpec", "Run", "fit", "load_run", "fit_many", "EnsembleError",
+    "Seeds", "record",
+]  # fmt: skip
+__all__ = CORE + analysis.__all__ + plotting.__all__
+
+
+def __getattr__(name: str):
+    if name == "interop":  # TensorFlow-backed parts load only when asked for
+        return importlib.import_module("rnnbook.interop")
+    raise AttributeError(f"module 'rnnbook' has no attribute {name!r}")

@@ -19,6 +19,7 @@ from rnnbook.models import ModelConfig, RateRNN  # noqa: E402
 from rnnbook.plotting.fixed_points import plot_fixed_points  # noqa: E402
 
 TAU = 100.0
+DT = 20.0  # the models' time step (ms): the finder works in continuous time
 X_STAR = brentq(lambda x: 2 * math.tanh(x) - x, 1.0, 3.0)  # x = 2 tanh(x): 1.9150...
 
 
@@ -46,7 +47,7 @@ class LinearDynamics(torch.nn.Module):
 
 def flip_flop(n_in=2):
     """Two uncoupled tanh units with self-excitation 2: 3 x 3 = 9 fixed points."""
-    model = RateRNN(ModelConfig(n_in=n_in, n_out=2, n_rec=2, tau=TAU, activation="tanh"))
+    model = RateRNN(ModelConfig(n_in=n_in, n_out=2, n_rec=2, dt=DT, tau=TAU, activation="tanh"))
     with torch.no_grad():
         model.recurrence.weight.copy_(2 * torch.eye(2))
         model.input.weight.zero_()
@@ -99,7 +100,9 @@ def test_linear_fixed_points_per_start_input():
 
 def test_contracting_tanh_network_matches_newton():
     """A tanh RateRNN with spectral radius 0.5 is a contraction: one fixed point."""
-    model = RateRNN(ModelConfig(n_in=3, n_out=1, n_rec=32, activation="tanh", spectral_radius=0.5))
+    model = RateRNN(
+        ModelConfig(n_in=3, n_out=1, n_rec=32, dt=DT, activation="tanh", spectral_radius=0.5)
+    )
     with torch.no_grad():
         model.bias.normal_(generator=torch.Generator().manual_seed(3))
     u = torch.tensor([0.5, -0.2, 1.0])
@@ -155,7 +158,7 @@ def test_flip_flop_has_all_nine_points_with_their_stability(flip_flop_points):
 
 def test_slow_points_are_kept_only_when_asked():
     """One unit past a saddle-node: the ghost of the lost pair is a slow point, not a fixed one."""
-    model = RateRNN(ModelConfig(n_in=1, n_out=1, n_rec=1, tau=TAU, activation="tanh"))
+    model = RateRNN(ModelConfig(n_in=1, n_out=1, n_rec=1, dt=DT, tau=TAU, activation="tanh"))
     with torch.no_grad():
         model.recurrence.weight.fill_(2.0)
         model.bias.fill_(-0.6)  # max of -x + 2 tanh x on x > 0 is 0.533 < 0.6
@@ -205,14 +208,14 @@ def assert_same(before, after):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(dale=True, gating=True),
-        dict(dale=True, train_recurrent=False),
+        dict(recurrence="dale", gate="multiplicative"),
+        dict(recurrence="dale", train_recurrent=False),
         dict(activation="tanh", bias=False),
     ],
 )
 @pytest.mark.parametrize("training", [True, False])
 def test_search_never_changes_the_model(kwargs, training):
-    model = RateRNN(ModelConfig(n_in=2, n_out=2, n_rec=16, **kwargs), seed=1)
+    model = RateRNN(ModelConfig(n_in=2, n_out=2, n_rec=16, dt=DT, **kwargs), seed=1)
     model.train(training)
     trained = next(model.parameters())
     trained.grad = torch.ones_like(trained)  # a gradient left by training

@@ -5,7 +5,17 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.analysis import integration as im
+from rnnbook.analysis import (
+    at_dt,
+    components_for_variance,
+    correlation,
+    masked_mse_per_trial,
+    participation_ratio,
+    precision_by_duration,
+    spontaneous_rates,
+    weight_correlation,
+    windowed_pca,
+)
 from rnnbook.models import ModelConfig, RateRNN
 from rnnbook.seeding import generator
 from rnnbook.tasks import PulseIntegration, PulseIntegrationConfig
@@ -36,7 +46,9 @@ def test_pulse_timing_in_ms_does_not_depend_on_dt(dt):
 
 @pytest.mark.parametrize("dt", [1.0, 10.0, 20.0])
 def test_mask_covers_exactly_the_response_period_from_4500_ms(dt):
-    trials = PulseIntegration(PulseIntegrationConfig(dt=dt)).sample(8, generator=generator(0))
+    trials = PulseIntegration(PulseIntegrationConfig(dt=dt)).sample(
+        8, generator=generator(0, "trials")
+    )
     judged = trials.times[trials.mask[0] > 0]
     assert judged.min() == 4500.0 and judged.max() == 7000.0 - dt
     assert torch.equal(trials.mask, trials.mask[:1].expand_as(trials.mask))
@@ -44,7 +56,7 @@ def test_mask_covers_exactly_the_response_period_from_4500_ms(dt):
 
 def test_target_is_0_007_per_ms_of_pulse_and_held_to_the_end():
     task = PulseIntegration(PulseIntegrationConfig(dt=10.0, catch_fraction=0.3))
-    trials = task.sample(64, generator=generator(1))
+    trials = task.sample(64, generator=generator(1, "trials"))
     duration = trials.conditions["duration"]
     judged = trials.mask > 0
     expected = (0.007 * duration)[:, None].expand_as(judged)
@@ -96,7 +108,7 @@ def test_only_input_and_readout_train_and_the_fixed_recurrent_weights_are_unchan
 
 def test_g_is_the_spectral_radius_of_a_gaussian_matrix_of_variance_g2_over_n():
     n, g = 400, 1.5
-    gaussian = g * torch.randn(n, n, generator=generator(3)) / n**0.5  # the source's g G
+    gaussian = g * torch.randn(n, n, generator=generator(3, "init")) / n**0.5  # the source's g G
     radius = torch.linalg.eigvals(gaussian.double()).abs().max()
     assert abs(radius - g) < 0.1 * g  # circular law: the eigenvalues fill the disc of radius g
     model = fixed_model(n_rec=64)
@@ -114,7 +126,7 @@ def orthonormal(n, k, seed=0) -> np.ndarray:
 
 def test_a_vector_equal_to_one_component_has_participation_ratio_1():
     comps = orthonormal(30, 10)
-    result = im.participation_ratio(3.0 * comps[4], comps)
+    result = participation_ratio(3.0 * comps[4], comps)
     assert result.ratio == pytest.approx(1.0)
     assert result.signed_ratio == pytest.approx(1.0)
     assert result.captured == pytest.approx(1.0)
@@ -124,7 +136,7 @@ def test_a_vector_equal_to_one_component_has_participation_ratio_1():
 def test_a_vector_spread_evenly_over_k_components_has_participation_ratio_k(k):
     comps = orthonormal(30, 10, seed=k)
     signs = np.where(np.arange(k) % 2 == 0, 1.0, -1.0)  # mixed signs
-    result = im.participation_ratio(signs @ comps[:k], comps)
+    result = participation_ratio(signs @ comps[:k], comps)
     assert result.ratio == pytest.approx(k)
     # the source's signed variant is not a count: alternating signs cancel
     assert result.signed_ratio == pytest.approx((signs.sum()) ** 2 / k)
@@ -134,7 +146,7 @@ def test_the_signed_variant_depends_on_the_arbitrary_sign_of_each_component():
     comps = orthonormal(20, 6, seed=1)
     vector = np.random.default_rng(2).normal(size=20)
     flipped = comps * np.array([1, -1, 1, -1, 1, 1])[:, None]
-    a, b = im.participation_ratio(vector, comps), im.participation_ratio(vector, flipped)
+    a, b = participation_ratio(vector, comps), participation_ratio(vector, flipped)
     assert a.ratio == pytest.approx(b.ratio)
     assert a.signed_ratio != pytest.approx(b.signed_ratio)
 
@@ -142,7 +154,7 @@ def test_the_signed_variant_depends_on_the_arbitrary_sign_of_each_component():
 def test_captured_is_the_fraction_of_the_vector_inside_the_span():
     comps = orthonormal(10, 10)
     vector = comps[0] + 2 * comps[7]  # squared norm 5, of which 1 in the first three
-    assert im.participation_ratio(vector, comps[:3]).captured == pytest.approx(0.2)
+    assert participation_ratio(vector, comps[:3]).captured == pytest.approx(0.2)
 
 
 def test_windowed_pca_averages_the_conditions_covariances_within_the_window():
@@ -153,7 +165,7 @@ def test_windowed_pca_averages_the_conditions_covariances_within_the_window():
     for c in range(3):  # each condition: its own offset along v, fluctuations along u
         rates[c] = 5.0 * c * v + rng.normal(size=(t, 1)) * u
     rates[:, :10] += 100.0 * rng.normal(size=(3, 10, n))  # outside the window: ignored
-    result = im.windowed_pca(rates, dt=10.0, window_ms=(100.0, 500.0))
+    result = windowed_pca(rates, dt=10.0, window_ms=(100.0, 500.0))
     assert abs(result.components[0] @ u) == pytest.approx(1.0)
     assert result.explained_variance_ratio[0] == pytest.approx(1.0)
     window = rates[:, 10:]
@@ -167,7 +179,7 @@ def test_masked_mse_counts_only_the_masked_steps():
     outputs = targets + torch.tensor([0.5, -2.0])[:, None, None]
     outputs[:, :2] = 100.0  # not judged
     mask = torch.tensor([[0, 0, 1, 1, 1]] * 2, dtype=torch.float32)
-    assert np.allclose(im.masked_mse_per_trial(outputs, targets, mask), [0.25, 4.0])
+    assert np.allclose(masked_mse_per_trial(outputs, targets, mask), [0.25, 4.0])
 
 
 def test_a_silent_readout_has_the_squared_target_as_precision():
@@ -175,7 +187,7 @@ def test_a_silent_readout_has_the_squared_target_as_precision():
     with torch.no_grad():
         model.readout.weight.zero_()
     task = PulseIntegration(PulseIntegrationConfig(dt=10.0))
-    result = im.precision_by_duration(model, task, [50, 150, 300])
+    result = precision_by_duration(model, task, [50, 150, 300])
     assert np.allclose(result.mse, (0.007 * np.array([50, 150, 300])) ** 2, rtol=1e-5)
     assert result.mean == pytest.approx(result.mse.mean())
     assert result.outputs.shape == result.targets.shape == (3, 700)
@@ -185,43 +197,43 @@ def test_weight_correlation_is_the_cosine_of_input_and_readout_weights():
     model = fixed_model()
     with torch.no_grad():
         model.readout.weight.copy_(-3.0 * model.input.weight.T)
-    assert im.weight_correlation(model) == pytest.approx(-1.0)
+    assert weight_correlation(model) == pytest.approx(-1.0)
     with torch.no_grad():
         model.readout.weight.copy_(model.input.weight.T)
         model.readout.weight[0, 0] = 0.0
         model.input.weight[1:, 0] = 0.0
-    assert im.weight_correlation(model) == pytest.approx(0.0)
+    assert weight_correlation(model) == pytest.approx(0.0)
 
 
 def test_a_network_without_biases_is_silent_from_zero_and_active_from_0_1():
     model = fixed_model(n_rec=64)
-    assert (im.spontaneous_rates(model, duration_ms=1000, h0=0.0) == 0).all()
-    rates = im.spontaneous_rates(model, duration_ms=1000, h0=0.1)
+    assert (spontaneous_rates(model, duration_ms=1000, h0=0.0) == 0).all()
+    rates = spontaneous_rates(model, duration_ms=1000, h0=0.1)
     assert rates.shape == (1, 100, 64) and rates[0, -1].abs().max() > 0.01
 
 
 def test_correlation_of_a_linear_relation_is_one():
     x = np.arange(10.0)
-    result = im.correlation(x, 2 * x + 1)
+    result = correlation(x, 2 * x + 1)
     assert result.r == pytest.approx(1.0) and result.rho == pytest.approx(1.0)
     assert result.p < 1e-6 and result.n == 10
 
 
 def test_at_dt_copies_the_network_with_another_time_step_and_leaves_it_alone():
     model = fixed_model(dt=10.0)
-    fine = im.at_dt(model, 1.0)
+    fine = at_dt(model, 1.0)
     assert fine.config.dt == 1.0 and model.config.dt == 10.0
     for name, value in model.state_dict().items():
         assert torch.equal(fine.state_dict()[name], value)
-    same = im.at_dt(model, 10.0)
-    inputs = torch.randn(2, 30, 1, generator=generator(0))
+    same = at_dt(model, 10.0)
+    inputs = torch.randn(2, 30, 1, generator=generator(0, "test_trials"))
     assert torch.equal(same(inputs).outputs, model(inputs).outputs)
 
 
 def test_components_for_variance_counts_the_leading_components():
     rates = np.random.default_rng(0).normal(size=(1, 400, 5)) * [3, 2, 1, 0.1, 0.1]
-    fitted = im.windowed_pca(rates, dt=1.0, window_ms=(0.0, 400.0))
+    fitted = windowed_pca(rates, dt=1.0, window_ms=(0.0, 400.0))
     ratio = np.cumsum(fitted.explained_variance_ratio)
-    k = im.components_for_variance(fitted, 0.9)
+    k = components_for_variance(fitted, 0.9)
     assert ratio[k - 1] >= 0.9 and (k == 1 or ratio[k - 2] < 0.9)
-    assert im.components_for_variance(fitted, 1.0) == 5
+    assert components_for_variance(fitted, 1.0) == 5

@@ -6,9 +6,15 @@ import pytest
 import torch
 
 from rnnbook.analysis import evaluate
-from rnnbook.analysis.perturbation import lesion_comparison, lesion_robustness, saliency
+from rnnbook.analysis.perturbation import (
+    lesion_comparison,
+    lesion_robustness,
+    random_unit_sets,
+    saliency,
+)
 from rnnbook.models import ModelConfig, RateRNN
 from rnnbook.models.interventions import Lesion
+from rnnbook.seeding import Seeds
 from rnnbook.tasks import PerceptualDecision, PerceptualDecisionConfig
 
 TASK = PerceptualDecision(PerceptualDecisionConfig(coherences=(0.4,), sigma_stim=1.0))
@@ -38,10 +44,28 @@ def test_lesioning_the_salient_units_costs_more_than_random_ones(model):
     result = lesion_comparison(model, TASK, [0, 1], n_draws=8, n_trials=256, candidates=range(6))
     assert result.intact > 0.9
     assert result.targeted == pytest.approx(0.5, abs=0.1)  # no evidence reaches the readout
-    assert result.random.shape == (8,)
-    # a random pair usually misses units 0 and 1; it never does worse than the targeted lesion
-    assert torch.all(result.difference >= 0) and result.difference.mean() > 0.2
+    assert result.random.shape == (8,) and result.draws.shape == (8, 2)
+    # units 2..5 send nothing: a random pair costs exactly what its units among 0 and 1 cost
+    for draw, accuracy in zip(result.draws.tolist(), result.random.tolist(), strict=True):
+        hit = set(draw) & {0, 1}
+        if not hit:
+            assert accuracy == result.intact
+        elif hit == {0, 1}:
+            assert accuracy == result.targeted
+    # a random pair never does worse than the targeted lesion; over every pair (the expected
+    # random draw) the targeted lesion costs more than 0.2 of accuracy beyond a random one
+    assert torch.all(result.difference >= 0)
+    pairs = torch.combinations(torch.arange(6))  # [15, 2]
+    every = [evaluate(model, TASK, 256, intervention=Lesion(p)).accuracy for p in pairs]
+    assert sum(every) / len(every) - result.targeted > 0.2
     assert "lesioning 2 chosen units" in result.summary()
+
+
+def test_random_lesion_sets_come_from_the_lesions_stream(model):
+    result = lesion_comparison(model, TASK, [0, 1], n_draws=5, n_trials=16, candidates=range(6))
+    expected = random_unit_sets(range(6), 2, 5, generator=Seeds.from_seed(0).generator("lesions"))
+    assert torch.equal(result.draws, expected)
+    assert all(len(set(row)) == 2 for row in result.draws.tolist())  # distinct units
 
 
 def test_lesion_robustness_runs_from_intact_to_silent(model):

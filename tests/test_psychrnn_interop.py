@@ -9,10 +9,10 @@ import pytest
 import torch
 from psychrnn.tasks.perceptual_discrimination import PerceptualDiscrimination
 
+from rnnbook.analysis import evaluate_on
 from rnnbook.interop import (
     PsychRNNPerceptual,
     PsychRNNPerceptualConfig,
-    evaluate_trials,
     psychrnn_params,
     to_rate_rnn,
     train_psychrnn,
@@ -97,5 +97,5 @@ def test_psychrnn_trains_for_real_and_runs_the_same_network_as_rnnbook():
     assert run.accuracy == pytest.approx(run.evaluation.accuracy)  # PsychRNN's rule is rnnbook's
     assert run.model_config == MODEL.for_task(TASK)  # dt, n_in, n_out filled in
     model, h0 = to_rate_rnn(run.weights, run.model_config)
-    outputs = evaluate_trials(model, TASK, trials, h0=h0).rollout.outputs
+    outputs = evaluate_on(model, TASK, trials, h0=h0).rollout.outputs
     torch.testing.assert_close(outputs, run.evaluation.rollout.outputs, atol=1e-5, rtol=0)

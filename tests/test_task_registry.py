@@ -7,13 +7,11 @@ Each task is tried with its default config and the non-default configs of ``VARI
 import pytest
 import torch
 
-from rnnbook.interop.psychrnn_task import PsychRNNPerceptual
 from rnnbook.tasks import TASKS, Trials
 
 # Tasks outside ``TASKS``: registering PsychRNN's task from rnnbook.tasks would import
 # rnnbook.interop, whose package imports rnnbook.models and rnnbook.analysis (an import cycle).
-EXTRA_TASKS = {PsychRNNPerceptual.name: PsychRNNPerceptual}
-ALL_TASKS = {**TASKS, **EXTRA_TASKS}
+ALL_TASKS = TASKS
 
 # Non-default configs of each task, as changes to its defaults.
 VARIANTS = {
@@ -65,10 +63,6 @@ def case(request):
 def test_every_task_has_variants_and_judged_periods(name):
     assert VARIANTS.get(name), f"add a non-default config of {name!r} to VARIANTS"
     assert name in JUDGED_PERIODS, f"say which periods {name!r} judges in JUDGED_PERIODS"
-
-
-def test_psychrnn_task_is_not_registered_but_tested():
-    assert not set(EXTRA_TASKS) & set(TASKS)  # registered tasks are not listed twice
 
 
 def test_shapes_and_dtypes(case):

@@ -217,7 +217,7 @@ def test_the_adam_entry_equals_torch_adam():
     theirs = ours.clone().requires_grad_()
     reference = torch.optim.Adam([theirs], lr=0.01, weight_decay=0.1)
     adam = OPTIMIZERS["adam"]([ours[None]], lr=[0.01], weight_decay=[0.1])
-    for step in range(5):
+    for _ in range(5):
         grad = torch.randn(3, 4, generator=gen)
         theirs.grad = grad.clone()
         reference.step()

@@ -1,41 +1,121 @@
-"""Analyses: pure functions of trained models and their rollouts, returning dataclasses."""
+"""Analyses: pure functions of trained models and their rollouts, returning dataclasses.
+
+One idea per module: ``evaluation`` (running a model on test trials), ``choices``,
+``psychometric``, ``accuracy``, ``precision`` (regression error), ``pca``, ``regimes``
+(spontaneous and memory activity), ``weights`` (weight-vector geometry), ``geometry`` (class
+separation), ``fixed_points``, ``perturbation`` (saliency and lesions), ``clamps``,
+``statistics``; ``results`` saves and loads every result object.
+"""
 
 from rnnbook.analysis.accuracy import ConditionAccuracy, accuracy_by_condition
-from rnnbook.analysis.evaluation import Evaluation, evaluate
-from rnnbook.analysis.fixed_points import FixedPoints, find_fixed_points, sample_states
+from rnnbook.analysis.choices import choice_log_prob, correct_log_prob, readout_choices
+from rnnbook.analysis.clamps import ClampSwing, SignedRates, clamp_swing, signed_mean_rates
+from rnnbook.analysis.evaluation import (
+    Evaluation,
+    at_dt,
+    evaluate,
+    evaluate_on,
+    evaluation_of,
+    run_trials,
+    sample_trials,
+)
+from rnnbook.analysis.fixed_point_result import FixedPoints
+from rnnbook.analysis.fixed_points import find_fixed_points, sample_states
 from rnnbook.analysis.geometry import ClassSeparation, class_separation
-from rnnbook.analysis.pca import PCA, TrajectoryPCA, pca, trajectory_pca
+from rnnbook.analysis.pca import (
+    PCA,
+    TrajectoryPCA,
+    components_for_variance,
+    pca,
+    trajectory_pca,
+    windowed_pca,
+)
 from rnnbook.analysis.perturbation import (
     LesionComparison,
     LesionCurve,
     Saliency,
+    SaliencyCheck,
     lesion_comparison,
     lesion_robustness,
+    random_unit_sets,
     saliency,
+    saliency_vs_lesions,
+    unit_lesion_costs,
+)
+from rnnbook.analysis.precision import (
+    DurationPrecision,
+    masked_mse_per_trial,
+    precision_by_duration,
 )
 from rnnbook.analysis.psychometric import Psychometric, fit_psychometric, psychometric
+from rnnbook.analysis.regimes import memory_pca, memory_rates, spontaneous_pca, spontaneous_rates
+from rnnbook.analysis.results import Result
+from rnnbook.analysis.statistics import Correlation, correlation, roughness
+from rnnbook.analysis.weights import (
+    Participation,
+    input_weight,
+    participation_ratio,
+    readout_weight,
+    signed_ratios_over_signs,
+    weight_correlation,
+)
 
 __all__ = [
     "PCA",
+    "ClampSwing",
     "ClassSeparation",
     "ConditionAccuracy",
+    "Correlation",
+    "DurationPrecision",
     "Evaluation",
     "FixedPoints",
     "LesionComparison",
     "LesionCurve",
+    "Participation",
     "Psychometric",
+    "Result",
     "Saliency",
+    "SaliencyCheck",
+    "SignedRates",
     "TrajectoryPCA",
     "accuracy_by_condition",
+    "at_dt",
+    "choice_log_prob",
+    "clamp_swing",
     "class_separation",
+    "components_for_variance",
+    "correct_log_prob",
+    "correlation",
     "evaluate",
+    "evaluate_on",
+    "evaluation_of",
     "find_fixed_points",
     "fit_psychometric",
+    "input_weight",
     "lesion_comparison",
     "lesion_robustness",
+    "masked_mse_per_trial",
+    "memory_pca",
+    "memory_rates",
+    "participation_ratio",
     "pca",
+    "precision_by_duration",
     "psychometric",
+    "random_unit_sets",
+    "readout_choices",
+    "readout_weight",
+    "roughness",
+    "run_trials",
     "saliency",
+    "saliency_vs_lesions",
     "sample_states",
+    "sample_trials",
+    "signed_mean_rates",
+    "signed_ratios_over_signs",
+    "spontaneous_pca",
+    "spontaneous_rates",
     "trajectory_pca",
+    "unit_lesion_costs",
+    "weight_correlation",
+    "windowed_pca",
 ]

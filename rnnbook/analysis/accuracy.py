@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.analysis._arrays import as_numpy
+from rnnbook.analysis.arrays import as_numpy
 from rnnbook.analysis.evaluation import Evaluation
+from rnnbook.analysis.results import Result
 
 _LEVEL_RTOL = 1e-6  # conditions are often float32: 0.7 is stored as 0.69999999
 
 
 @dataclass(frozen=True, eq=False)
-class ConditionAccuracy:
+class ConditionAccuracy(Result):
     """Accuracy at each level of one condition.
 
     key:      the condition (e.g. ``"coherence"``); absolute: whether levels are |values|.

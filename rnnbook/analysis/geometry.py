@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnbook.training.losses import class_centroids
+from rnnbook.analysis.results import Result
+from rnnbook.tensors import class_centroids
 
 
 @dataclass
-class ClassSeparation:
+class ClassSeparation(Result):
     """centroids: [C, N] mean state per class (classes in increasing label order);
     distance: Euclidean distance between the two centroids (mean over pairs for C > 2);
     spread: root mean squared distance of a state to its own class centroid;

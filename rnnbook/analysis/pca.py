@@ -1,9 +1,11 @@
-"""Principal component analysis, and PCA of condition-averaged population trajectories.
+"""Principal component analysis, of plain data and of population trajectories.
 
-:func:`pca` is plain PCA by SVD of the centred data; :func:`trajectory_pca` averages the
-network's activity over trials of each condition level, fits the PCA on those mean
-trajectories (optionally within a time window) and projects the whole trajectories.
-Each component's sign is fixed so that its largest-magnitude loading is positive.
+:func:`pca` is plain PCA by SVD of the centred data; :func:`windowed_pca` fits it on the
+rates of several conditions within a time window, each condition centred on its own mean;
+:func:`trajectory_pca` averages the network's activity over trials of each condition level,
+fits the PCA on those mean trajectories (optionally within a time window) and projects the
+whole trajectories. Each component's sign is fixed so that its largest-magnitude loading is
+positive.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnbook.analysis._arrays import as_numpy
+from rnnbook.analysis.arrays import as_numpy
 from rnnbook.analysis.evaluation import Evaluation
+from rnnbook.analysis.results import Result
 
 
 @dataclass(frozen=True, eq=False)
-class PCA:
+class PCA(Result):
     """Principal components of data [M, N].
 
     components:               [k, N] orthonormal rows, in order of variance explained.
@@ -59,8 +62,33 @@ def pca(data, n_components: int) -> PCA:
     return PCA(components, mean, variance[:n_components], ratio)
 
 
+def windowed_pca(rates, *, dt: float, window_ms: tuple[float, float], n_components=None) -> PCA:
+    """PCA of ``rates`` [C, T, N] (one trajectory per condition) over the steps whose start
+    time lies in ``[window_ms[0], window_ms[1])``, each condition centred on its own mean in
+    the window: the covariance is the average of the conditions' covariances (the source's
+    ``pca_trials``). ``n_components``: default all, ``min(C * W, N)``."""
+    x = as_numpy(rates)
+    if x.ndim != 3:
+        raise ValueError(f"windowed_pca takes rates [C, T, N]; got shape {x.shape}")
+    start, stop = (int(np.ceil(t / dt - 1e-9)) for t in window_ms)
+    if not 0 <= start < stop <= x.shape[1]:
+        raise ValueError(
+            f"window_ms = {window_ms!r} is out of range: allowed within [0, {x.shape[1] * dt}] ms"
+        )
+    window = x[:, start:stop]  # [C, W, N]
+    centred = (window - window.mean(axis=1, keepdims=True)).reshape(-1, x.shape[2])
+    k = min(centred.shape) if n_components is None else n_components
+    return pca(centred, k)
+
+
+def components_for_variance(fitted: PCA, level: float = 0.9) -> int:
+    """How many of ``fitted``'s leading components explain at least ``level`` of the variance."""
+    cumulative = np.cumsum(fitted.explained_variance_ratio)
+    return int(min(np.searchsorted(cumulative, level - 1e-12) + 1, len(cumulative)))
+
+
 @dataclass(frozen=True, eq=False)
-class TrajectoryPCA:
+class TrajectoryPCA(Result):
     """Condition-averaged trajectories in principal-component coordinates.
 
     key:         the condition that defines the groups (e.g. ``"coherence"``).

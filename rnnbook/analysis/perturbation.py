@@ -5,6 +5,8 @@
   a unit is gain 0, so ``-score`` is the linear estimate of what a lesion costs (a Taylor
   expansion of the objective in the gains); large positive scores mark units the choice
   relies on.
+- ``unit_lesion_costs``: what lesioning each unit alone costs, measured; ``saliency_vs_lesions``
+  compares the two.
 - ``lesion_comparison``: the accuracy after lesioning given units against lesioning the same
   number of random units, over many random draws, on the same trials and noise.
 - ``lesion_robustness``: accuracy against the fraction of units lesioned at random.
@@ -12,6 +14,8 @@
 All of them use ``Gain`` and ``Lesion`` interventions passed to the model's forward; the model
 is never changed. The tasks are classification tasks (``task.choices``,
 ``task.correct_choices``); the choice is read from the logits averaged over the task's mask.
+Trials and noise come from the ``test_trials`` and ``test_noise`` streams of ``seed`` (as in
+``evaluate``); random lesion sets from its ``lesions`` stream.
 """
 
 from __future__ import annotations
@@ -19,17 +23,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral
 
 import torch
 
-from rnnbook.analysis.evaluation import evaluate
+from rnnbook.analysis.choices import check_classification, correct_log_prob
+from rnnbook.analysis.evaluation import evaluate_on, model_device, run_trials, sample_trials
+from rnnbook.analysis.results import Result
 from rnnbook.models.interventions import Gain, Lesion
 from rnnbook.seeding import Seeds
 from rnnbook.tasks import Task
 
 
-@dataclass
-class Saliency:
+@dataclass(eq=False)
+class Saliency(Result):
     """scores: [N] d(mean log-probability of the correct choice)/d(gain of unit i) at gain 1;
     order: [N] unit indices by decreasing score."""
 
@@ -55,38 +62,91 @@ def saliency(
     """Each unit's importance for the correct choice (module docstring), over ``n_trials``
     trials of ``task`` (trials and noise from ``seed``), for gains applied in the window
     ``[start_ms, stop_ms)``."""
-    _check_classification(task)
-    seeds = Seeds.from_seed(seed)
-    device = next(model.parameters()).device
-    trials = task.sample(n_trials, generator=seeds.generator("eval")).to(device)
-    n_rec = model.config.n_rec
-    gains = torch.ones(n_rec, device=device, requires_grad=True)
-    outputs = model(
-        trials.inputs,
-        generator=seeds.generator("noise", device),
-        intervention=Gain(gains, start_ms=start_ms, stop_ms=stop_ms),
-    ).outputs
-    weights = trials.mask[..., None]
-    mean_logits = (outputs * weights).sum(1) / weights.sum(1).clamp_min(1)  # as task.choices
-    log_p = torch.log_softmax(mean_logits, dim=1)
-    objective = log_p.gather(1, task.correct_choices(trials)[:, None]).mean()
+    check_classification(task)
+    trials = sample_trials(task, n_trials, seed=seed).to(model_device(model))
+    gains = torch.ones(model.config.n_rec, device=trials.inputs.device, requires_grad=True)
+    window = Gain(gains, start_ms=start_ms, stop_ms=stop_ms)
+    outputs = run_trials(model, trials, seed=seed, intervention=window).outputs
+    objective = correct_log_prob(outputs, trials, task).mean()
     (scores,) = torch.autograd.grad(objective, gains)
     scores = scores.detach().cpu()
     return Saliency(scores=scores, order=torch.argsort(scores, descending=True))
 
 
-@dataclass
-class LesionComparison:
+@torch.no_grad()
+def unit_lesion_costs(
+    model: torch.nn.Module, task: Task, n_trials: int, *, seed: int
+) -> torch.Tensor:
+    """[n_rec] what lesioning each unit alone costs: ``choice_log_prob`` of the intact network
+    minus that with ``Lesion([i])``, every unit on the same trials and noise (those of
+    ``saliency`` with the same ``seed``, whose scores are its first-order estimate)."""
+    check_classification(task)
+    trials = sample_trials(task, n_trials, seed=seed).to(model_device(model))
+
+    def log_prob(intervention=None) -> torch.Tensor:
+        outputs = run_trials(model, trials, seed=seed, intervention=intervention).outputs
+        return correct_log_prob(outputs, trials, task).mean()
+
+    intact = log_prob()
+    costs = [intact - log_prob(Lesion([i])) for i in range(model.config.n_rec)]
+    return torch.stack(costs).cpu()
+
+
+@dataclass(frozen=True, eq=False)
+class SaliencyCheck(Result):
+    """How well saliency scores predict measured single-unit lesion costs.
+
+    k:               the size of the top set.
+    correlation:     Pearson r of scores and costs over the units.
+    top_k_share:     the top k units' share of the positive saliency.
+    n_negative:      units with a negative score.
+    top_k_cost:      the measured costs of the k most salient units, summed.
+    top_k_predicted: their scores summed (the first-order prediction of ``top_k_cost``).
+    overlap:         how many of the k costliest units are among the k most salient.
+    """
+
+    k: int
+    correlation: float
+    top_k_share: float
+    n_negative: int
+    top_k_cost: float
+    top_k_predicted: float
+    overlap: int
+
+
+def saliency_vs_lesions(ranking: Saliency, costs: torch.Tensor, k: int) -> SaliencyCheck:
+    """Compare ``ranking`` (:func:`saliency`) with ``costs [n_rec]`` (:func:`unit_lesion_costs`)
+    on the ``k`` most salient units."""
+    scores, costs = ranking.scores.double(), torch.as_tensor(costs).double()
+    if costs.shape != scores.shape:
+        raise ValueError(f"costs must be [{len(scores)}] like the scores; got {costs.shape}")
+    top = ranking.top(k)
+    costliest = costs.argsort(descending=True)[:k]
+    return SaliencyCheck(
+        k=k,
+        correlation=float(torch.corrcoef(torch.stack([scores, costs]))[0, 1]),
+        top_k_share=float(scores[top].sum() / scores.clamp_min(0).sum()),
+        n_negative=int((scores < 0).sum()),
+        top_k_cost=float(costs[top].sum()),
+        top_k_predicted=float(scores[top].sum()),
+        overlap=len(set(costliest.tolist()) & set(top.tolist())),
+    )
+
+
+@dataclass(eq=False)
+class LesionComparison(Result):
     """Accuracy after lesioning chosen units vs as many random units, on the same trials.
 
     intact: accuracy without a lesion; targeted: after lesioning ``units``;
-    random: [n_draws] after lesioning ``len(units)`` units drawn at random (each draw once).
+    random: [n_draws] after lesioning ``len(units)`` units drawn at random (each draw once);
+    draws:  [n_draws, len(units)] the units of each random draw (None if not kept).
     """
 
     units: torch.Tensor
     intact: float
     targeted: float
     random: torch.Tensor
+    draws: torch.Tensor | None = None
 
     @property
     def difference(self) -> torch.Tensor:
@@ -116,29 +176,28 @@ def lesion_comparison(
 ) -> LesionComparison:
     """Lesion ``units`` and, ``n_draws`` times, as many units drawn at random from
     ``candidates`` (default: all units); every accuracy is on the same trials and noise."""
-    _check_classification(task)
+    check_classification(task)
     units = torch.as_tensor(units, dtype=torch.long)
-    n_rec = model.config.n_rec
-    pool = torch.arange(n_rec) if candidates is None else torch.as_tensor(candidates)
-    if len(units) > len(pool):
-        raise ValueError(f"cannot draw {len(units)} random units from {len(pool)} candidates")
-    gen = Seeds.from_seed(seed).generator("init")  # the draws' own stream, apart from trials
+    pool = model.config.n_rec if candidates is None else candidates
+    gen = Seeds.from_seed(seed).generator("lesions")
+    draws = random_unit_sets(pool, len(units), n_draws, generator=gen)  # [n_draws, k]
+    trials = sample_trials(task, n_trials, seed=seed)
 
     def accuracy(lesioned) -> float:
-        extra = {} if lesioned is None else {"intervention": Lesion(lesioned)}
-        return evaluate(model, task, n_trials, seed=seed, **extra).accuracy
+        lesion = None if lesioned is None else Lesion(lesioned)
+        return evaluate_on(model, task, trials, seed=seed, intervention=lesion).accuracy
 
-    draws = [pool[torch.randperm(len(pool), generator=gen)[: len(units)]] for _ in range(n_draws)]
     return LesionComparison(
         units=units,
         intact=accuracy(None),
         targeted=accuracy(units),
         random=torch.tensor([accuracy(d) for d in draws]),
+        draws=draws,
     )
 
 
-@dataclass
-class LesionCurve:
+@dataclass(eq=False)
+class LesionCurve(Result):
     """fractions: [F] fraction of units lesioned; accuracy: [F, n_draws] one random lesion
     set per draw (the same trials and noise throughout)."""
 
@@ -164,31 +223,39 @@ def lesion_robustness(
     seed: int = 0,
 ) -> LesionCurve:
     """Accuracy when ``round(fraction * n_rec)`` units, drawn at random, are lesioned."""
-    _check_classification(task)
+    check_classification(task)
     for f in fractions:
         if not 0.0 <= f <= 1.0:
             raise ValueError(f"fractions contains {f!r}: allowed are fractions in [0, 1]")
     n_rec = model.config.n_rec
-    gen = Seeds.from_seed(seed).generator("init")
+    gen = Seeds.from_seed(seed).generator("lesions")
+    trials = sample_trials(task, n_trials, seed=seed)
+
+    def accuracy(lesion=None) -> float:
+        return evaluate_on(model, task, trials, seed=seed, intervention=lesion).accuracy
+
     rows = []
     for f in fractions:
         k = round(f * n_rec)
         if k == 0:  # nothing lesioned: every draw is the intact network
-            rows.append([evaluate(model, task, n_trials, seed=seed).accuracy] * n_draws)
+            rows.append([accuracy()] * n_draws)
             continue
-        draws = [torch.randperm(n_rec, generator=gen)[:k] for _ in range(n_draws)]
-        rows.append(
-            [
-                evaluate(model, task, n_trials, seed=seed, intervention=Lesion(u)).accuracy
-                for u in draws
-            ]
-        )
+        draws = random_unit_sets(n_rec, k, n_draws, generator=gen)
+        rows.append([accuracy(Lesion(units)) for units in draws])
     return LesionCurve(torch.tensor(list(fractions)), torch.tensor(rows))
 
 
-def _check_classification(task: Task) -> None:
-    if not (hasattr(task, "choices") and hasattr(task, "correct_choices")):
-        raise ValueError(
-            f"{type(task).__name__} has no choices: lesion and saliency analyses need a "
-            "classification task (one with choices and correct_choices)"
-        )
+def random_unit_sets(
+    pool: int | Sequence[int] | torch.Tensor, k: int, n_draws: int, *, generator: torch.Generator
+) -> torch.Tensor:
+    """[n_draws, k] unit indices: each row ``k`` distinct units drawn at random from ``pool``
+    (an int ``n``: units ``0 .. n - 1``; or the candidate indices), independently per row."""
+    pool = (
+        torch.arange(pool)
+        if isinstance(pool, Integral)
+        else torch.as_tensor(pool, dtype=torch.long)
+    )
+    if not 0 <= k <= len(pool):
+        raise ValueError(f"cannot draw {k} random units from {len(pool)} candidates")
+    rows = [pool[torch.randperm(len(pool), generator=generator)[:k]] for _ in range(n_draws)]
+    return torch.stack(rows) if rows else pool.new_empty(0, k)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnbook.analysis._arrays import as_numpy
+from rnnbook.analysis.arrays import as_numpy
 from rnnbook.analysis.evaluation import Evaluation
+from rnnbook.analysis.results import Result
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 _RIDGE = 1e-6  # penalty per trial on the standardised coefficients
@@ -24,7 +25,7 @@ _MAX_ITER = 100
 
 
 @dataclass(frozen=True, eq=False)
-class Psychometric:
+class Psychometric(Result):
     """A fitted logistic psychometric curve and the data it was fitted to.
 
     slope, intercept: b1 and b0 of the logistic; bias: -b0 / b1 in stimulus units.

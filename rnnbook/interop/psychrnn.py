@@ -29,11 +29,10 @@ from importlib.metadata import version
 import numpy as np
 import torch
 
-from rnnbook.analysis import Evaluation
-from rnnbook.interop.psychrnn_task import PsychRNNPerceptual
-from rnnbook.interop.rollouts import evaluation_of
+from rnnbook.analysis import Evaluation, evaluation_of
 from rnnbook.models import ModelConfig, Rollout
 from rnnbook.tasks import Trials
+from rnnbook.tasks.psychrnn_perceptual import PsychRNNPerceptual
 from rnnbook.training import TrainConfig
 
 INSTALL_HINT = (

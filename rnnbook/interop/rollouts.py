@@ -1,11 +1,10 @@
-"""PsychRNN's networks as rnnbook models, and rnnbook models run on given trials.
+"""PsychRNN's networks as rnnbook models.
 
 ``to_rate_rnn`` loads the weights of a trained PsychRNN ``Basic`` network into a
 :class:`~rnnbook.models.RateRNN`: both integrate ``x_{t+1} = (1 - alpha) x_t + alpha (W_rec
 relu(x_t) + W_in u_t + b_rec) + sqrt(2 alpha) sigma_rec xi_t`` and read ``W_out relu(x) + b_out``,
-so rnnbook's analyses (noise switched off, lesions, fixed points) apply to PsychRNN's networks.
-``evaluate_trials`` runs any rnnbook model on a given batch of trials, so that every network of
-a comparison is tested on the same trials.
+so rnnbook's analyses (noise switched off, lesions, fixed points) apply to PsychRNN's networks;
+``rnnbook.analysis.evaluate_on`` runs it, like any rnnbook model, on given trials.
 """
 
 from __future__ import annotations
@@ -15,16 +14,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from rnnbook.analysis import Evaluation
-from rnnbook.models import ModelConfig, RateRNN, Rollout
-from rnnbook.seeding import Seeds
-from rnnbook.tasks import Task, Trials
-
-
-def evaluation_of(task: Task, trials: Trials, rollout: Rollout) -> Evaluation:
-    """An Evaluation of ``rollout`` on ``trials``, with the task's choices."""
-    choices = task.choices(rollout.outputs, trials)
-    return Evaluation(trials, rollout, choices, choices == task.correct_choices(trials))
+from rnnbook.models import ModelConfig, RateRNN
 
 
 def to_rate_rnn(
@@ -49,22 +39,3 @@ def to_rate_rnn(
         readout_bias=w["b_out"],
     )
     return model, torch.as_tensor(w["init_state"], dtype=torch.float32)
-
-
-@torch.no_grad()
-def evaluate_trials(
-    model: torch.nn.Module,
-    task: Task,
-    trials: Trials,
-    *,
-    h0: torch.Tensor | None = None,
-    seed: int = 0,
-) -> Evaluation:
-    """Run an rnnbook ``model`` on given ``trials`` (from ``h0``, noise drawn from ``seed``'s
-    test-noise stream): the same test trials for every network, PsychRNN's included."""
-    device = next(model.parameters()).device
-    noise = Seeds.from_seed(seed).generator("test_noise", device)
-    h0 = None if h0 is None else h0.to(device)
-    rollout = model(trials.inputs.to(device), h0, generator=noise)
-    rollout = Rollout(*(t.detach().cpu() for t in (rollout.outputs, rollout.states, rollout.rates)))
-    return evaluation_of(task, trials, rollout)

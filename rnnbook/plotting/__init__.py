@@ -2,6 +2,15 @@
 
 from rnnbook.plotting.accuracy import plot_accuracy_by_condition
 from rnnbook.plotting.fixed_points import plot_fixed_points
+from rnnbook.plotting.integration import (
+    duration_colors,
+    plot_against_precision,
+    plot_explained_variance,
+    plot_pc_trajectories,
+    plot_precision_by_duration,
+    plot_pulse_trials,
+    plot_seed_histories,
+)
 from rnnbook.plotting.learning import moving_average, plot_learning_curves
 from rnnbook.plotting.perturbation import (
     plot_lesion_comparison,
@@ -19,15 +28,22 @@ __all__ = [
     "STYLE_PATH",
     "color_for",
     "colors_for",
+    "duration_colors",
     "moving_average",
     "plot_accuracy_by_condition",
+    "plot_against_precision",
+    "plot_explained_variance",
     "plot_fixed_points",
     "plot_learning_curves",
     "plot_lesion_comparison",
     "plot_lesion_cost",
     "plot_lesion_robustness",
+    "plot_pc_trajectories",
+    "plot_precision_by_duration",
     "plot_psychometric",
+    "plot_pulse_trials",
     "plot_saliency",
+    "plot_seed_histories",
     "plot_targeted_vs_random",
     "plot_trajectories",
     "use_style",

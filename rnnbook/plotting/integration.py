@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 
-from rnnbook.analysis.integration import Correlation, DurationPrecision
 from rnnbook.analysis.pca import PCA
+from rnnbook.analysis.precision import DurationPrecision
+from rnnbook.analysis.statistics import Correlation
 from rnnbook.plotting.learning import moving_average
 from rnnbook.plotting.style import PALETTE, axes_or_new
 from rnnbook.training.history import History

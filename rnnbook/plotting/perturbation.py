@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rnnbook.analysis._arrays import as_numpy
+from rnnbook.analysis.arrays import as_numpy
 from rnnbook.analysis.perturbation import LesionComparison, LesionCurve, Saliency
 from rnnbook.plotting.style import PALETTE, axes_or_new, color_for
 

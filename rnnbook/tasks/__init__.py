@@ -2,20 +2,20 @@
 
 from rnnbook.tasks.base import Task, TaskConfig, TimedTask, Trials
 from rnnbook.tasks.perceptual import PerceptualDecision, PerceptualDecisionConfig
+from rnnbook.tasks.psychrnn_perceptual import PsychRNNPerceptual, PsychRNNPerceptualConfig
 from rnnbook.tasks.pulse import PulseIntegration, PulseIntegrationConfig
 
-# PsychRNN's task (rnnbook.interop.psychrnn_task) is not registered: importing it runs
-# rnnbook.interop, which imports rnnbook.models and rnnbook.analysis, which import this package.
 TASKS: dict[str, type[Task]] = {
     PerceptualDecision.name: PerceptualDecision,
     PulseIntegration.name: PulseIntegration,
+    PsychRNNPerceptual.name: PsychRNNPerceptual,
 }
 
 
 def make_task(name: str, config: TaskConfig | None = None) -> Task:
     """The registered task ``name`` with ``config`` (its defaults when None)."""
     if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}: choose one of {sorted(TASKS)}")
+        raise ValueError(f"task = {name!r} is unknown: choose one of {sorted(TASKS)}")
     return TASKS[name](config)
 
 
@@ -23,6 +23,8 @@ __all__ = [
     "TASKS",
     "PerceptualDecision",
     "PerceptualDecisionConfig",
+    "PsychRNNPerceptual",
+    "PsychRNNPerceptualConfig",
     "PulseIntegration",
     "PulseIntegrationConfig",
     "Task",
