@@ -34,6 +34,10 @@ KERNEL = "python3"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+Root = str | Path | None  # a repository root, or None to find it (``find_root``)
+Overrides = Mapping[str, object] | None  # parameter name -> value
+
+
 class StudyError(RuntimeError):
     """A study notebook failed; the message holds the notebook's own exception line."""
 
@@ -134,11 +138,7 @@ def preset_names(name: str, *, root: str | Path | None = None) -> list[str]:
 
 
 def chosen_parameters(
-    name: str,
-    preset: str | None = None,
-    overrides: Mapping[str, object] | None = None,
-    *,
-    root: str | Path | None = None,
+    name: str, preset: str | None = None, overrides: Overrides = None, *, root: Root = None
 ) -> dict:
     """The parameters that differ from the notebook: the preset's, updated with ``overrides``.
 
@@ -165,11 +165,7 @@ def chosen_parameters(
 
 
 def resolve_parameters(
-    name: str,
-    preset: str | None = None,
-    overrides: Mapping[str, object] | None = None,
-    *,
-    root: str | Path | None = None,
+    name: str, preset: str | None = None, overrides: Overrides = None, *, root: Root = None
 ) -> dict:
     """All parameters of a run: the notebook defaults, then the preset, then ``overrides``.
 

@@ -68,8 +68,8 @@ class Lesion(_Windowed):
 
 
 @dataclass(frozen=True)
-class Clamp(_Windowed):
-    """Hold the rate of ``units`` at ``values`` (one value, or one per unit)."""
+class _Valued(_Windowed):
+    """Units with values (one value, or one per unit), over a window."""
 
     units: Units
     values: float | Sequence[float] | torch.Tensor = 0.0
@@ -79,14 +79,13 @@ class Clamp(_Windowed):
 
 
 @dataclass(frozen=True)
-class Perturb(_Windowed):
-    """Add ``values`` (one value, or one per unit) to the input current of ``units``."""
+class Clamp(_Valued):
+    """Hold the rate of ``units`` at ``values`` (one value, or one per unit)."""
 
-    units: Units
-    values: float | Sequence[float] | torch.Tensor = 0.0
-    _: KW_ONLY
-    start_ms: float = 0.0
-    stop_ms: float = math.inf
+
+@dataclass(frozen=True)
+class Perturb(_Valued):
+    """Add ``values`` (one value, or one per unit) to the input current of ``units``."""
 
 
 @dataclass(frozen=True, eq=False)

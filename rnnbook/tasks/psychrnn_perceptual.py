@@ -75,13 +75,8 @@ class PsychRNNPerceptual(Task):
     n_classes = 2
     periods_tile_trial = True
 
-    @property
-    def n_in(self) -> int:
-        return 2
-
-    @property
-    def n_out(self) -> int:
-        return 2
+    n_in = 2  # input channels
+    n_out = 2  # output channels
 
     def sample(self, batch_size: int, *, generator: torch.Generator) -> Trials:
         seed = int(torch.randint(2**31 - 1, (1,), generator=generator))

@@ -89,13 +89,8 @@ class PulseIntegration(Task):
     name = "pulse_integration"
     periods_tile_trial = True
 
-    @property
-    def n_in(self) -> int:
-        return 1
-
-    @property
-    def n_out(self) -> int:
-        return 1
+    n_in = 1  # input channels
+    n_out = 1  # output channels
 
     @property
     def n_steps(self) -> int:

@@ -30,18 +30,10 @@ from rnnbook.models.scan import leaky_scan
 from rnnbook.runs import Run, RunSpec, build_model, store_run
 from rnnbook.runtime import threads_for, torch_threads, tune_for_training
 from rnnbook.tasks import TASKS
+from rnnbook.training import step as steps
 from rnnbook.training.many.failures import failure_line
 from rnnbook.training.many.stackable import check_stackable
 from rnnbook.training.optimizers import OPTIMIZERS
-from rnnbook.training.step import (
-    DivergenceError,
-    Member,
-    check_finite,
-    evaluate_members,
-    is_eval_step,
-    record_step,
-    training_step,
-)
 
 
 class _EffectiveWeights(nn.Module):
@@ -148,22 +140,22 @@ def _pad(x: torch.Tensor, n_steps: int) -> torch.Tensor:
     return torch.cat([x, x.new_zeros(x.shape[0], missing, *x.shape[2:])], dim=1)
 
 
-def _train(network: StackedNetwork, members: list[Member], specs, device, progress) -> None:
+def _train(network: StackedNetwork, members: list[steps.Member], specs, device, progress) -> None:
     cfg = members[0].config  # its shared fields: n_steps, batch sizes, loss, evaluation
     optimizer = OPTIMIZERS[cfg.optimizer](
         network.params,
         lr=[m.config.lr for m in members],
         weight_decay=[m.config.weight_decay for m in members],
     )
-    evaluate_members(network, members, device, 0)
+    steps.evaluate_members(network, members, device, 0)
     for step in tqdm(range(1, cfg.n_steps + 1), disable=not progress, mininterval=2.0):
-        result = training_step(network, members, device)
+        result = steps.training_step(network, members, device)
         losses, norms = result.losses.tolist(), result.grad_norms.tolist()
         for m, spec, loss, norm in zip(members, specs, losses, norms, strict=True):
             if m.active:
                 try:
-                    check_finite(loss, norm, step)
-                except DivergenceError as error:
+                    steps.check_finite(loss, norm, step)
+                except steps.DivergenceError as error:
                     m.failure = failure_line(spec, error)
         active = [m.active for m in members]
         if not any(active):
@@ -172,9 +164,11 @@ def _train(network: StackedNetwork, members: list[Member], specs, device, progre
         param_norms = result.param_norms.tolist()
         for k, m in enumerate(members):
             if m.active:
-                record_step(m.history, step, losses[k], norms[k], network.names, param_norms[k])
-        if is_eval_step(step, cfg):
-            evaluate_members(network, members, device, step)
+                steps.record_step(
+                    m.history, step, losses[k], norms[k], network.names, param_norms[k]
+                )
+        if steps.is_eval_step(step, cfg):
+            steps.evaluate_members(network, members, device, step)
 
 
 def default_device() -> torch.device:
@@ -194,7 +188,8 @@ def fit_stacked(
     device = default_device() if device is None else torch.device(device)
     models = [build_model(spec).to(device) for spec in specs]
     members = [
-        Member.create(TASKS[s.task](s.task_config), s.train_config, s.seed, device) for s in specs
+        steps.Member.create(TASKS[s.task](s.task_config), s.train_config, s.seed, device)
+        for s in specs
     ]
     network = StackedNetwork(models)
     with torch_threads(threads_for(specs[0].model_config.n_rec)):
