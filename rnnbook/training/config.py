@@ -76,6 +76,11 @@ class TrainConfig:
         check_choice(self, "optimizer", OPTIMIZERS)
         if isinstance(self.penalties, (Penalty, dict)):
             object.__setattr__(self, "penalties", (self.penalties,))
+        if not isinstance(self.penalties, (tuple, list)):
+            raise ValueError(
+                f"TrainConfig.penalties = {self.penalties!r} is not allowed: want a list of "
+                "Penalty(name, weight, **options)"
+            )
         penalties = tuple(Penalty.from_value(p) for p in self.penalties)
         object.__setattr__(self, "penalties", penalties)
         if self.target_accuracy is not None:
