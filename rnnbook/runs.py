@@ -143,11 +143,10 @@ def fit(
         return load_run(path)
     model = build_model(spec)
     task = TASKS[spec.task](spec.task_config)
-    start = time.perf_counter()
     history = train(
         model, task, spec.train_config, seed=spec.seed, callbacks=callbacks, progress=progress
     )
-    return store_run(cache_dir, spec, model, history, wall_time=time.perf_counter() - start)
+    return store_run(cache_dir, spec, model, history, wall_time=history.wall_s)
 
 
 def load_run(path: Path | str) -> Run:

@@ -17,6 +17,8 @@ class History:
     eval_step:           the steps at which the model was evaluated on held-out trials;
     eval_loss, eval_accuracy: the loss and accuracy there (accuracy NaN for regression).
     events:              (step, text) pairs, e.g. a curriculum lowering its coherence.
+    wall_s:              wall time of the training in seconds (a stacked member: its share
+                         of the stack's; NaN for histories that predate it).
     """
 
     step: list[int] = field(default_factory=list)
@@ -27,6 +29,7 @@ class History:
     eval_accuracy: list[float] = field(default_factory=list)
     events: list[tuple[int, str]] = field(default_factory=list)
     param_grad_norm: dict[str, list[float]] = field(default_factory=dict)
+    wall_s: float = math.nan
 
     @property
     def n_steps(self) -> int:

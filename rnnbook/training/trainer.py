@@ -9,6 +9,7 @@ callbacks (built from the config, plus any the caller passes).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -87,7 +88,8 @@ def train(
     callbacks=(),
     progress: bool = True,
 ) -> History:
-    """Train ``model`` on ``task`` with the config's optimiser; returns the History.
+    """Train ``model`` on ``task`` with the config's optimiser; returns the History (with the
+    call's wall time, ``History.wall_s``).
 
     ``seed`` fans out (``rnnbook.seeding``) into the generators of training trials, training
     noise and validation. Same seed, same numbers. Raises DivergenceError (naming the step) on
@@ -103,8 +105,11 @@ def train(
     """
     tune_for_training()
     n_rec = getattr(getattr(model, "config", None), "n_rec", 0)
+    start = time.perf_counter()
     with torch_threads(threads_for(n_rec)):
-        return _train(model, task, config, seed, callbacks, progress)
+        history = _train(model, task, config, seed, callbacks, progress)
+    history.wall_s = time.perf_counter() - start
+    return history
 
 
 def _train(model, task, config, seed, callbacks, progress) -> History:

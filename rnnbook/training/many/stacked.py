@@ -196,6 +196,8 @@ def fit_stacked(
         start = time.perf_counter()
         _train(network, members, specs, device, progress)
         wall_time = (time.perf_counter() - start) / len(specs)
+        for member in members:
+            member.history.wall_s = wall_time
         runs = {}
         for k, (member, model, spec) in enumerate(zip(members, models, specs, strict=True)):
             if member.active:
