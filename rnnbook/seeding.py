@@ -12,7 +12,7 @@ stream          what draws from it                                             w
 ``validation``  validation trials and their noise during training              ``train``
 ``test_trials`` the trials of every analysis (``analysis.evaluate`` & co.)      analysis
 ``test_noise``  the network's noise during analyses                            analysis
-``units``       random selections of units (random lesion sets, clamps)        analysis
+``units``       random selections of units (random clamp sets, initial states) analysis
 ``lesions``     random lesion draws (which units a random lesion removes)      analysis
 =============== ============================================================== ==============
 

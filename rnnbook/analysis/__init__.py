@@ -9,7 +9,13 @@ separation), ``fixed_points``, ``perturbation`` (saliency and lesions), ``clamps
 
 from rnnbook.analysis.accuracy import ConditionAccuracy, accuracy_by_condition
 from rnnbook.analysis.choices import choice_log_prob, correct_log_prob, readout_choices
-from rnnbook.analysis.clamps import ClampSwing, SignedRates, clamp_swing, signed_mean_rates
+from rnnbook.analysis.clamps import (
+    ClampSwing,
+    SignedRates,
+    clamp_swing,
+    period_window,
+    signed_mean_rates,
+)
 from rnnbook.analysis.evaluation import (
     Evaluation,
     at_dt,
@@ -99,6 +105,7 @@ __all__ = [
     "memory_rates",
     "participation_ratio",
     "pca",
+    "period_window",
     "precision_by_duration",
     "psychometric",
     "random_unit_sets",
