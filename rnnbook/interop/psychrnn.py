@@ -96,6 +96,7 @@ def psychrnn_params(
     PsychRNN's Dale readout weighs each unit by its sign, which no rnnbook readout does).
     """
     _check_supported(task, model_config, train_config)
+    _check_psychrnn_levels(task)
     m, t = model_config, train_config
     network = {
         "name": "basic",
@@ -171,7 +172,6 @@ def train_psychrnn(
     model_config = model_config.for_task(task)
     network, train_params = psychrnn_params(task, model_config, train_config)
     network["transfer_function"] = getattr(tf.nn, model_config.activation)
-    _check_psychrnn_levels(task)
     threads = threads or torch.get_num_threads()
     graph = tf.Graph()
     with graph.as_default(), _global_numpy_seed(seed), warnings.catch_warnings():

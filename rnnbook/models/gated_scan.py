@@ -13,7 +13,14 @@ from __future__ import annotations
 import torch
 
 from rnnbook.models.rates import as_rate_function
-from rnnbook.models.scan import complement, edit_at, laid_out_as, rate_step, scaled_add
+from rnnbook.models.scan import (
+    complement,
+    edit_at,
+    edit_grads,
+    laid_out_as,
+    rate_step,
+    scaled_add,
+)
 
 
 class _GatedScan(torch.autograd.Function):
@@ -87,10 +94,7 @@ class _GatedScan(torch.autograd.Function):
                 w_t.T,
                 out=total[:-1].view(-1, n),
             )
-            if grad_rates is not None:
-                total[1:] += grad_rates
-            grad_value = total.sum(1) if ctx.needs_input_grad[8] else None
-            grad_keep = (total * raw).sum(1) if ctx.needs_input_grad[7] else None
+            grad_keep, grad_value = edit_grads(total, grad_rates, raw, *ctx.needs_input_grad[7:9])
         return (
             grad_drive,
             grad_gate,

@@ -61,6 +61,16 @@ def scaled_add(y: torch.Tensor, x: torch.Tensor, scale) -> torch.Tensor:
     return torch.add(y, x, alpha=scale)
 
 
+def edit_grads(total, grad_rates, raw, needs_keep: bool, needs_value: bool):
+    """The gradients of an intervention's ``keep`` and ``value`` [T + 1, N] from ``total``, the
+    gradient of r_0 .. r_T through the recurrence [T + 1, B, N], plus the rates' own gradient."""
+    if grad_rates is not None:
+        total[1:] += grad_rates
+    grad_value = total.sum(1) if needs_value else None
+    grad_keep = (total * raw).sum(1) if needs_keep else None
+    return grad_keep, grad_value
+
+
 class _LeakyScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, drive, x0, w_t, alpha, f, keep=None, value=None):
@@ -135,10 +145,7 @@ class _LeakyScan(torch.autograd.Function):
         if ctx.needs_input_grad[5] or ctx.needs_input_grad[6]:  # differentiable interventions
             total = torch.zeros_like(rates)  # dL/dr_t for t = 0..T: through W and directly
             torch.matmul(grad_drive, w_t.transpose(-1, -2), out=total[:-1])
-            if grad_rates is not None:
-                total[1:] += grad_rates
-            grad_value = total.sum(1) if ctx.needs_input_grad[6] else None
-            grad_keep = (total * raw).sum(1) if ctx.needs_input_grad[5] else None
+            grad_keep, grad_value = edit_grads(total, grad_rates, raw, *ctx.needs_input_grad[5:7])
         return grad_drive, grad_x0, grad_w_t, None, None, grad_keep, grad_value
 
 
