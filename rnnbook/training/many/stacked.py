@@ -101,12 +101,15 @@ class StackedNetwork:
         noisy = any(m.config.sigma_rec > 0 for m in self.models)
         noise = None
         if noisy:
-            noise = trials[0].inputs.new_zeros(len(trials), n_steps, batch, n_rec)
+            noise = trials[0].inputs.new_empty(len(trials), n_steps, batch, n_rec)
         inputs = []
         for k, (model, tr, gen) in enumerate(zip(self.models, trials, generators, strict=True)):
             inputs.append(_pad(model.noisy_inputs(tr.inputs, gen), n_steps))
             if noisy:
-                model.recurrent_noise((tr.n_steps * batch, n_rec), gen, out=noise[k, : tr.n_steps])
+                out = noise[k, : tr.n_steps]
+                if model.recurrent_noise((tr.n_steps * batch, n_rec), gen, out=out) is None:
+                    out.zero_()  # this member has no recurrent noise
+                noise[k, tr.n_steps :].zero_()  # padding
         return torch.stack(inputs), noise
 
     def state_dict(self, k: int) -> dict[str, torch.Tensor]:
