@@ -95,7 +95,6 @@ class ModelConfig:
                 )
         else:
             check_positive(self, "tau")
-            check_range(self, "tau", 0.0, math.inf, closed="neither")
         if self.dt is not None and self.dt > self.tau_min:
             raise ValueError(
                 f"ModelConfig.dt = {self.dt!r} is out of range: allowed (0, {self.tau_min}], "
