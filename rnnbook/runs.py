@@ -42,7 +42,10 @@ class RunSpec:
     """Everything that decides what a trained run is.
 
     The model config's ``n_in``, ``n_out`` and ``dt`` come from the task: left None they are
-    filled in; given and different from the task's, the spec is refused naming both values.
+    taken from it (``resolved_model_config``, what the model is built with and what the cache
+    key hashes, so None and the task's own value give the same run); given and different from
+    the task's, the spec is refused naming both values. The spec keeps the model config as
+    given, so ``replace(spec, task_config=...)`` with another ``dt`` needs no second edit.
     """
 
     task: str  # registered task name (rnnbook.tasks.TASKS)
@@ -62,8 +65,12 @@ class RunSpec:
                 f"RunSpec.model = {self.model!r} is unknown: choose one of {sorted(MODELS)}"
             )
         check_seed(self.seed)
-        task = TASKS[self.task](self.task_config)
-        object.__setattr__(self, "model_config", self.model_config.for_task(task))
+        self.resolved_model_config  # noqa: B018  (refuses a config that disagrees with the task)
+
+    @property
+    def resolved_model_config(self) -> ModelConfig:
+        """The model config with ``n_in``, ``n_out`` and ``dt`` from the task."""
+        return self.model_config.for_task(TASKS[self.task](self.task_config))
 
     def to_dict(self) -> dict:
         return {
@@ -87,8 +94,10 @@ class RunSpec:
         )
 
     def key(self) -> str:
-        """SHA-256 of the spec, the package version and the training code."""
-        payload = {"spec": self.to_dict(), "version": rnnbook.__version__, "code": code_hash()}
+        """SHA-256 of the spec (its model config resolved from the task), the package version
+        and the training code."""
+        spec = self.to_dict() | {"model_config": dataclasses.asdict(self.resolved_model_config)}
+        payload = {"spec": spec, "version": rnnbook.__version__, "code": code_hash()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -126,7 +135,7 @@ def default_cache_dir() -> Path:
 
 def build_model(spec: RunSpec) -> torch.nn.Module:
     """A freshly initialised model for ``spec`` (initialisation seeded by ``spec.seed``)."""
-    return MODELS[spec.model](spec.model_config, seed=spec.seed)
+    return MODELS[spec.model](spec.resolved_model_config, seed=spec.seed)
 
 
 def fit(

@@ -371,3 +371,11 @@ def test_an_unknown_method_or_no_worker_is_refused(spec, tmp_path):
         fit_many([spec], cache_dir=tmp_path, method="vmap")
     with pytest.raises(ValueError, match="workers=0"):
         fit_many([spec], cache_dir=tmp_path, workers=0)
+
+
+def test_members_whose_tasks_give_different_input_sizes_are_refused(spec):
+    cue = replace(spec, seed=1, task_config=replace(spec.task_config, fixation_input=True))
+    with pytest.raises(ValueError, match=r"ModelConfig\.n_in differs between members \(2 vs 3\)"):
+        check_stackable([spec, cue])
+    finer = replace(spec, seed=1, task_config=replace(spec.task_config, dt=10.0))
+    check_stackable([spec, finer])  # dt may differ per member: alpha is per member

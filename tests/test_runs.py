@@ -134,12 +134,21 @@ def test_store_run_writes_a_run_that_loads_back_with_extra_metadata(spec, tmp_pa
 
 
 def test_a_spec_takes_n_in_n_out_and_dt_from_its_task(spec):
-    assert (spec.model_config.n_in, spec.model_config.n_out, spec.model_config.dt) == (2, 2, 20.0)
+    resolved = spec.resolved_model_config
+    assert (resolved.n_in, resolved.n_out, resolved.dt) == (2, 2, 20.0)
+    assert spec.model_config.dt is None  # the spec keeps the config as given
     cue = PerceptualDecisionConfig(dt=10.0, fixation_input=True)
     other = RunSpec("perceptual_decision", cue, ModelConfig(n_rec=16), spec.train_config)
-    assert (other.model_config.n_in, other.model_config.dt) == (3, 10.0)
-    assert other.model_config.alpha == 10.0 / 100.0
-    assert isinstance(runs.build_model(other), RateRNN)
+    assert (other.resolved_model_config.n_in, other.resolved_model_config.dt) == (3, 10.0)
+    assert other.resolved_model_config.alpha == 10.0 / 100.0
+    model = runs.build_model(other)
+    assert isinstance(model, RateRNN) and model.config.dt == 10.0 and model.config.n_in == 3
+
+
+def test_changing_the_tasks_dt_needs_no_second_edit(spec):
+    finer = replace(spec, task_config=replace(spec.task_config, dt=10.0))
+    assert finer.resolved_model_config.dt == 10.0
+    assert runs.build_model(finer).alpha == pytest.approx(10.0 / spec.model_config.tau)
 
 
 @pytest.mark.parametrize(
@@ -157,10 +166,11 @@ def test_a_model_config_that_disagrees_with_its_task_is_refused_naming_both(
         replace(spec, model_config=replace(ModelConfig(n_rec=16), **{field: value}))
 
 
-def test_a_value_equal_to_the_tasks_gives_the_same_spec_and_key(spec):
+def test_a_value_equal_to_the_tasks_gives_the_same_run_and_key(spec):
     given = ModelConfig(n_in=2, n_out=2, dt=20.0, n_rec=16)
     left = ModelConfig(n_rec=16)
-    assert replace(spec, model_config=given) == replace(spec, model_config=left)
-    assert replace(spec, model_config=given).key() == replace(spec, model_config=left).key()
+    explicit, implicit = replace(spec, model_config=given), replace(spec, model_config=left)
+    assert explicit.resolved_model_config == implicit.resolved_model_config
+    assert explicit.key() == implicit.key()
     finer = replace(spec, task_config=PerceptualDecisionConfig(dt=10.0), model_config=left)
     assert finer.key() != replace(spec, model_config=left).key()

@@ -62,7 +62,8 @@ def _difference(first: RunSpec, spec: RunSpec) -> str | None:
             f"ModelConfig.time_constants differs between members ({kinds[0]!r} vs "
             f"{kinds[1]!r}: tau {first.model_config.tau!r} vs {spec.model_config.tau!r})"
         )
-    for part, free in (("model_config", MODEL_PER_MEMBER), ("train_config", TRAIN_PER_MEMBER)):
+    parts = (("resolved_model_config", MODEL_PER_MEMBER), ("train_config", TRAIN_PER_MEMBER))
+    for part, free in parts:
         ours, theirs = getattr(first, part), getattr(spec, part)
         for f in dataclasses.fields(ours):
             a, b = getattr(ours, f.name), getattr(theirs, f.name)
