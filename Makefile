@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# the pins of the dask and dev extras in pyproject.toml, installed by name so they are in one line
+PINNED := "dask[distributed]==2026.8.0" dask-jobqueue==0.9.0 hypothesis==6.170.17
 # pip >= 24.1 rejects PsychRNN 1.0.0's wheel metadata and silently installs PsychRNN 0.3
 CHECK_PSYCHRNN := from importlib.metadata import version as v; \
 	assert v('psychrnn') == '1.0.0', 'psychrnn ' + v('psychrnn') + ' is installed, not 1.0.0: reinstall with pip<24.1'
@@ -14,8 +16,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "pip<24.1"
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[book,dev,psychrnn]"
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(PINNED)
+	$(BIN)/python -m pip install --quiet -e ".[book,dev,psychrnn,dask]"
 	$(BIN)/python -c "$(CHECK_PSYCHRNN)"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnbook)" > /dev/null
 	touch $(STAMP)

@@ -33,8 +33,9 @@ from rnnbook.models import (
 )
 from rnnbook.plotting import *  # noqa: F403  (every name of rnnbook.plotting.__all__)
 from rnnbook.records import record
-from rnnbook.runs import Run, RunSpec, fit, load_run
+from rnnbook.runs import DamagedRunError, Run, RunSpec, fit, load_run
 from rnnbook.seeding import Seeds
+from rnnbook.sweeps import sweep, sweep_study
 from rnnbook.tasks import (
     TASKS,
     PerceptualDecision,
@@ -69,7 +70,7 @@ CORE = [
     # training and runs
     "LOSSES", "OPTIMIZERS", "PENALTIES", "TrainConfig", "CurriculumConfig", "Penalty", "History",
     "DivergenceError", "train", "RunSpec", "Run", "fit", "load_run", "fit_many", "EnsembleError",
-    "Seeds", "record",
+    "DamagedRunError", "sweep", "sweep_study", "Seeds", "record",
 ]  # fmt: skip
 __all__ = CORE + analysis.__all__ + plotting.__all__
 

@@ -4,7 +4,14 @@ A run is keyed by the SHA-256 of its full resolved config (task name and config,
 config, training config, seed) together with the package version and a hash of the source
 of the code that trains it (tasks, models, training). Each run is a folder holding
 ``spec.json``, ``weights.pt``, ``history.json`` and ``metadata.json``, written into a
-temporary folder and renamed into place, so a killed process never leaves half a run.
+temporary folder and renamed into place, so a killed process never leaves half a run; the
+temporary folders a killed process leaves are removed by the next store into that cache.
+
+What is loaded is verified: ``metadata.json`` holds the SHA-256 of the other three files and
+the run's key, which must be the folder's name and the key of the stored spec (and of the
+requested spec). A damaged, altered or swapped file raises ``DamagedRunError`` naming the file;
+``fit`` then trains the run again and replaces the damaged entry (with a warning). Weights are
+read with ``torch.load(weights_only=True)``, which refuses a pickle that would run code.
 
     run = fit(RunSpec("perceptual_decision", task_config, model_config, train_config, seed=3))
     run.cached  # True when it was loaded instead of trained
@@ -16,10 +23,12 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import platform
 import shutil
-import tempfile
 import time
+import warnings
+import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,14 +36,23 @@ from pathlib import Path
 import torch
 
 import rnnbook
+from rnnbook.atomic import remove_stale, temporary_name
 from rnnbook.models import MODELS, ModelConfig
 from rnnbook.runtime import threads_for
 from rnnbook.seeding import check_seed
 from rnnbook.tasks import TASKS, TaskConfig
 from rnnbook.training import History, TrainConfig, train
+from rnnbook.training.trainer import check_config_fits
+from rnnbook.validation import config_from_dict
 
 _TRAINING_CODE = ("tasks", "models", "training", "seeding.py", "validation.py", "tensors.py")
 RUN_FILES = ("spec.json", "weights.pt", "history.json", "metadata.json")
+CHECKED_FILES = RUN_FILES[:3]  # their SHA-256 is in metadata.json
+
+
+class DamagedRunError(RuntimeError):
+    """A stored run that cannot be trusted (missing, truncated, altered or swapped files, or a
+    stored spec other than the requested one); the message names the file or folder."""
 
 
 @dataclass(frozen=True)
@@ -56,16 +74,28 @@ class RunSpec:
     model: str = "rate"  # registered model name (rnnbook.models.MODELS)
 
     def __post_init__(self):
-        if self.task not in TASKS:
+        if not isinstance(self.task, str) or self.task not in TASKS:
             raise ValueError(
                 f"RunSpec.task = {self.task!r} is unknown: choose one of {sorted(TASKS)}"
             )
-        if self.model not in MODELS:
+        if not isinstance(self.model, str) or self.model not in MODELS:
             raise ValueError(
                 f"RunSpec.model = {self.model!r} is unknown: choose one of {sorted(MODELS)}"
             )
-        check_seed(self.seed)
-        self.resolved_model_config  # noqa: B018  (refuses a config that disagrees with the task)
+        check_seed(self.seed, "RunSpec.seed")
+        for name, kind in [
+            ("task_config", TASKS[self.task].config_class),
+            ("model_config", ModelConfig),
+            ("train_config", TrainConfig),
+        ]:
+            if not isinstance(getattr(self, name), kind):
+                raise ValueError(
+                    f"RunSpec.{name} = {getattr(self, name)!r} is not allowed: want a "
+                    f"{kind.__name__} (task {self.task!r})"
+                )
+        task = TASKS[self.task](self.task_config)
+        self.model_config.for_task(task)  # refuses sizes or dt that disagree with the task
+        check_config_fits(task, self.train_config)  # a loss that fits the task's targets
 
     @property
     def resolved_model_config(self) -> ModelConfig:
@@ -84,12 +114,26 @@ class RunSpec:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunSpec:
+        """The spec of ``to_dict``; ValueError naming an unknown task or field."""
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("task"), str)
+            or data["task"] not in TASKS
+        ):
+            task = data.get("task") if isinstance(data, dict) else data
+            raise ValueError(f"RunSpec.task = {task!r} is unknown: choose one of {sorted(TASKS)}")
         return cls(
             task=data["task"],
-            task_config=TASKS[data["task"]].config_class(**data["task_config"]),
-            model_config=ModelConfig(**data["model_config"]),
-            train_config=TrainConfig(**data["train_config"]),
-            seed=data["seed"],
+            task_config=config_from_dict(
+                TASKS[data["task"]].config_class, data.get("task_config"), where="task_config"
+            ),
+            model_config=config_from_dict(
+                ModelConfig, data.get("model_config"), where="model_config"
+            ),
+            train_config=config_from_dict(
+                TrainConfig, data.get("train_config"), where="train_config"
+            ),
+            seed=data.get("seed"),
             model=data.get("model", "rate"),
         )
 
@@ -149,7 +193,11 @@ def fit(
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache_dir / spec.key()
     if is_stored(path):
-        return load_run(path)
+        try:
+            return load_run(path, spec=spec)
+        except DamagedRunError as error:
+            warnings.warn(f"{error}: training the run again", stacklevel=2)
+            discard_run(path)
     model = build_model(spec)
     task = TASKS[spec.task](spec.task_config)
     history = train(
@@ -158,15 +206,101 @@ def fit(
     return store_run(cache_dir, spec, model, history, wall_time=history.wall_s)
 
 
-def load_run(path: Path | str) -> Run:
-    """Load a stored run (weights with ``torch.load(weights_only=True)``)."""
+def load_run(path: Path | str, *, spec: RunSpec | None = None) -> Run:
+    """Load a stored run, verified: DamagedRunError naming the file if a file is missing or
+    unreadable, its checksum differs from the one stored with the run, the stored spec is not
+    the run of this folder, or (given ``spec``) not the requested one. Weights are read with
+    ``torch.load(weights_only=True)``: a pickle that would run code is refused."""
     path = Path(path)
-    spec = RunSpec.from_dict(json.loads((path / "spec.json").read_text()))
-    model = build_model(spec)
-    model.load_state_dict(torch.load(path / "weights.pt", weights_only=True))
-    history = History.from_dict(json.loads((path / "history.json").read_text()))
-    metadata = json.loads((path / "metadata.json").read_text())
-    return Run(spec, model, history, metadata, path, cached=True)
+    metadata = _read_json(path / "metadata.json")
+    _check_files(path, metadata)
+    if metadata.get("code_hash") != code_hash():
+        raise DamagedRunError(
+            f"{path / 'metadata.json'}: the run was trained by other training code (code hash "
+            f"{str(metadata.get('code_hash'))[:12]}…, this process has {code_hash()[:12]}…; was "
+            "the source edited while it ran?)"
+        )
+    stored = _stored_spec(path)
+    if spec is not None and spec.key() != path.name:
+        raise DamagedRunError(
+            f"{path}: is the run {path.name[:12]}…, not the requested spec's {spec.key()[:12]}…"
+        )
+    model = build_model(stored)
+    try:
+        state = torch.load(path / "weights.pt", weights_only=True)
+        model.load_state_dict(state)
+    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError) as error:
+        raise DamagedRunError(f"{path / 'weights.pt'}: {_first_line(error)}") from None
+    history = History.from_dict(_read_json(path / "history.json"))
+    return Run(spec or stored, model, history, metadata, path, cached=True)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def _read_json(file: Path) -> dict:
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DamagedRunError(f"{file}: cannot be read ({_first_line(error)})") from None
+    if not isinstance(data, dict):
+        raise DamagedRunError(f"{file}: holds a {type(data).__name__}, not a JSON object")
+    return data
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_files(path: Path, metadata: dict) -> None:
+    """Every checked file's SHA-256 equals the one in metadata.json; the key is the folder's."""
+    if metadata.get("key") != path.name:
+        raise DamagedRunError(
+            f"{path / 'metadata.json'}: belongs to run {str(metadata.get('key'))[:12]}…, "
+            f"not to the run of this folder {path.name[:12]}…"
+        )
+    checksums = metadata.get("sha256")
+    if not isinstance(checksums, dict):
+        raise DamagedRunError(f"{path / 'metadata.json'}: has no checksums of the run's files")
+    for name in CHECKED_FILES:
+        file = path / name
+        try:
+            actual = _sha256(file)
+        except OSError as error:
+            raise DamagedRunError(f"{file}: cannot be read ({_first_line(error)})") from None
+        if actual != checksums.get(name):
+            raise DamagedRunError(
+                f"{file}: its SHA-256 differs from the one stored with the run (altered, "
+                "truncated or swapped)"
+            )
+
+
+def _stored_spec(path: Path) -> RunSpec:
+    file = path / "spec.json"
+    try:
+        stored = RunSpec.from_dict(_read_json(file))
+    except (KeyError, TypeError, ValueError) as error:
+        raise DamagedRunError(f"{file}: is not a valid spec ({_first_line(error)})") from None
+    if stored.key() != path.name:
+        raise DamagedRunError(f"{file}: is the spec of another run ({stored.key()[:12]}…)")
+    return stored
+
+
+def discard_run(path: Path | str) -> None:
+    """Remove a stored run folder: renamed to a temporary name first (atomic), then deleted."""
+    path = Path(path)
+    aside = path.with_name(temporary_name(path.name[:12]))
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def is_stored(path: Path | str) -> bool:
@@ -183,7 +317,7 @@ def store_run(
     path = Path(cache_dir) / spec.key()
     metadata = _metadata(spec, wall_time=wall_time) | extra
     _store(path, spec, model, history, metadata)
-    return Run(spec, model, history, metadata, path, cached=False)
+    return Run(spec, model, history, _read_json(path / "metadata.json"), path, cached=False)
 
 
 def _metadata(spec: RunSpec, *, wall_time: float) -> dict:
@@ -203,17 +337,21 @@ def _metadata(spec: RunSpec, *, wall_time: float) -> dict:
 def _store(path: Path, spec: RunSpec, model, history: History, metadata: dict) -> None:
     """Write the run into a temporary folder beside ``path``, then rename it into place.
 
-    A complete run already there (another process stored the same run) is kept; an incomplete
-    folder (damaged by hand, or from before atomic writes) is replaced."""
+    A complete run already there (another process stored the same run at the same time) is kept
+    and this one dropped; an incomplete folder (damaged by hand) is replaced. metadata.json,
+    written last, holds the SHA-256 of the other files."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name[:12]}-", dir=path.parent))
+    remove_stale(path.parent)
+    tmp = path.with_name(temporary_name(path.name[:12]))
+    tmp.mkdir()
     try:
         (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
         torch.save(model.state_dict(), tmp / "weights.pt")
         (tmp / "history.json").write_text(json.dumps(history.to_dict()))
-        (tmp / "metadata.json").write_text(json.dumps(metadata, indent=1))
+        checksums = {name: _sha256(tmp / name) for name in CHECKED_FILES}
+        (tmp / "metadata.json").write_text(json.dumps(metadata | {"sha256": checksums}, indent=1))
         if path.exists() and not is_stored(path):
-            shutil.rmtree(path, ignore_errors=True)
+            discard_run(path)
         os.replace(tmp, path)
     except OSError:
         if not is_stored(path):

@@ -79,10 +79,11 @@ class Seeds:
 assert tuple(f.name for f in fields(Seeds)) == STREAMS
 
 
-def check_seed(seed) -> None:
-    """Raise ValueError unless ``seed`` is a non-negative integer (bools are not seeds)."""
+def check_seed(seed, name: str = "seed") -> None:
+    """Raise ValueError unless ``seed`` is a non-negative integer (bools are not seeds); the
+    message calls it ``name`` (e.g. ``RunSpec.seed``)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed = {seed!r} is not allowed: a seed is an integer >= 0")
+        raise ValueError(f"{name} = {seed!r} is not allowed: a seed is an integer >= 0")
 
 
 def generator(seed: int, stream: str, device: torch.device | str = "cpu") -> torch.Generator:

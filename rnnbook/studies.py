@@ -10,13 +10,38 @@ overrides (seconds; the tests), the **paper** overrides (the source study's own 
       paper: {n_steps: 20000}
       smoke_checks: {baseline_accuracy_strong: [0.5, 1.0]}
 
+Per study, ``allowed`` (the constant ``RULES``) says what each parameter may be. The **type** of
+a parameter is its notebook default's: an int takes integers (not floats, not bools), a float
+any finite real number (integers too), a bool only True or False, a str a string, a list a
+list whose items are typed by the default's items (all ints: integers; numbers: numbers). The
+**rule** under ``allowed`` adds the range; every numeric, list and str parameter has one (a test
+enforces it). The forms, on parameters of several studies::
+
+    some_study:
+      allowed:
+        n_rec: ">= 2"                    # >= a, > a, <= a, < a, [a, b], (a, b], [a, b), (a, b)
+        lr: "> 0"                        # always finite: NaN and +-inf never pass
+        coherences: "[0, 1], non-empty"  # a list: the range applies to each item
+        onset_ms: ">= 0, length 2"       # a list of exactly 2 items
+        grad_clip: "> 0, or null"        # None allowed too
+        spontaneous_h0: any              # any value of the parameter's type
+        activation: [tanh, relu]         # a YAML list: the choices (or null among them)
+
+A rule is a string (a range or ``any``, then flags after commas: ``non-empty``, ``length N``,
+``or null``) or a list of choices (for a list parameter: the choices of each item). A bool
+parameter needs no rule. Cross-parameter constraints (``dt <= tau``, ``k in ks``) are left to
+the configs inside the notebook.
+
 Every function takes ``root``, the repository root; by default it is found with ``find_root``.
-Parameter names are checked against the notebook before anything runs.
+Parameter names, types and ranges (``check_parameters``) are checked before anything runs:
+ValueError naming the study, the parameter, its value and what is allowed.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import hashlib
 import json
 import os
@@ -28,8 +53,13 @@ from pathlib import Path
 
 import yaml
 
+from rnnbook.atomic import remove_stale, temporary_name, write_replacing
+from rnnbook.parameter_rules import Rule, kind_of, parse_rule
+
 BOOK = "book"  # the preset that means "the notebook's own defaults"
 CHECKS = "smoke_checks"  # the presets.yaml key holding the smoke run's record bounds
+RULES = "allowed"  # the presets.yaml key holding each parameter's allowed values
+NOT_PRESETS = (CHECKS, RULES)  # the keys of a study's presets.yaml entry that are no presets
 KERNEL = "python3"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -89,14 +119,22 @@ def study_path(name: str, *, root: str | Path | None = None) -> Path:
 
 def load_presets(*, root: str | Path | None = None) -> dict:
     """The whole of ``notebooks/presets.yaml`` (an empty dict if the file is missing)."""
+    return copy.deepcopy(_parse_yaml(_presets_text(root)))  # a copy: the parse is cached
+
+
+def _presets_text(root: str | Path | None) -> str:
     path = _root(root) / "notebooks" / "presets.yaml"
-    presets = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    return presets or {}
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_yaml(text: str) -> dict:
+    return yaml.safe_load(text) or {}
 
 
 def study_presets(name: str, *, root: str | Path | None = None) -> dict:
     """The presets.yaml entry of one study (``{}`` if it has none)."""
-    return load_presets(root=root).get(name) or {}
+    return copy.deepcopy(_parse_yaml(_presets_text(root)).get(name) or {})
 
 
 # -- parameters ------------------------------------------------------------------------------
@@ -104,8 +142,13 @@ def study_presets(name: str, *, root: str | Path | None = None) -> dict:
 
 def notebook_parameters(name: str, *, root: str | Path | None = None) -> dict:
     """The defaults in the study's ``parameters`` cell, name -> value, in cell order."""
-    notebook = json.loads(study_path(name, root=root).read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
+    text = study_path(name, root=root).read_text(encoding="utf-8")
+    return copy.deepcopy(_notebook_defaults(name, text))  # a copy: the parse is cached
+
+
+@functools.lru_cache(maxsize=64)
+def _notebook_defaults(name: str, text: str) -> dict:
+    for cell in json.loads(text)["cells"]:
         if cell["cell_type"] == "code" and "parameters" in cell["metadata"].get("tags", []):
             return _literal_assignments(name, "".join(cell["source"]))
     raise ValueError(f"study {name!r} has no code cell tagged 'parameters'")
@@ -134,7 +177,73 @@ def _literal_assignments(name: str, source: str) -> dict:
 
 def preset_names(name: str, *, root: str | Path | None = None) -> list[str]:
     """The presets a study accepts: ``book`` and those in presets.yaml."""
-    return [BOOK, *(key for key in study_presets(name, root=root) if key != CHECKS)]
+    return [BOOK, *(key for key in study_presets(name, root=root) if key not in NOT_PRESETS)]
+
+
+def parameter_rules(name: str, *, root: str | Path | None = None) -> dict[str, Rule]:
+    """Parameter name -> Rule for every parameter of the study, in cell order: the type of its
+    notebook default and its ``allowed`` rule in presets.yaml (``Rule.text`` None if it has
+    none). ValueError naming the study and the parameter for a rule that is not understood or
+    names no parameter."""
+    notebook_text = study_path(name, root=root).read_text(encoding="utf-8")
+    return dict(_study_rules(name, notebook_text, _presets_text(root)))
+
+
+@functools.lru_cache(maxsize=64)
+def _study_rules(name: str, notebook_text: str, presets_text: str) -> dict[str, Rule]:
+    defaults = _notebook_defaults(name, notebook_text)
+    specs = (_parse_yaml(presets_text).get(name) or {}).get(RULES) or {}
+    if not isinstance(specs, dict):
+        raise ValueError(
+            f"notebooks/presets.yaml: study {name!r}: {RULES} must map parameter names to rules"
+        )
+    unknown = [key for key in specs if key not in defaults]
+    if unknown:
+        raise ValueError(
+            f"notebooks/presets.yaml: study {name!r}: {RULES} has a rule for "
+            f"{', '.join(map(repr, unknown))}, not a parameter of the notebook: its parameters "
+            f"are {', '.join(defaults)}"
+        )
+    return {
+        key: parse_rule(name, key, default, specs[key])
+        if key in specs
+        else Rule(*kind_of(default), nullable=default is None)
+        for key, default in defaults.items()
+    }
+
+
+def check_parameters(
+    name: str,
+    values: Mapping[str, object] | None,
+    *,
+    source: str | None = None,
+    root: str | Path | None = None,
+) -> None:
+    """ValueError unless every name in ``values`` is a parameter of the study and its value is
+    allowed (``parameter_rules``). The message names the study, the parameter, the value and
+    what is allowed, with `` (from SOURCE)`` after the value if ``source`` is given; every
+    problem at once, joined by "; "."""
+    _check(name, values or {}, parameter_rules(name, root=root), source)
+
+
+def _check(name: str, values: Mapping, rules: dict[str, Rule], source: str | None) -> None:
+    where = f" (from {source})" if source else ""
+    unknown = [key for key in values if key not in rules]
+    if unknown:
+        raise ValueError(
+            f"unknown parameter {', '.join(map(repr, unknown))}{where} for study {name!r}: "
+            f"allowed are {', '.join(rules)}"
+        )
+    problems = []
+    for key, value in values.items():
+        wrong = rules[key].problem(value)
+        if wrong is not None:
+            problems.append(
+                f"parameter {key} = {value!r}{where} is not allowed: "
+                f"want {rules[key].describe()}{wrong}"
+            )
+    if problems:
+        raise ValueError(f"study {name!r}: " + "; ".join(problems))
 
 
 def chosen_parameters(
@@ -142,26 +251,25 @@ def chosen_parameters(
 ) -> dict:
     """The parameters that differ from the notebook: the preset's, updated with ``overrides``.
 
-    ValueError for an unknown preset or a name that is not a parameter of the notebook.
+    ValueError for an unknown preset, a name that is not a parameter of the notebook, or a
+    value its rule does not allow (``check_parameters``; the notebook's own defaults too).
     """
     defaults = notebook_parameters(name, root=root)
-    allowed = preset_names(name, root=root)
-    if preset not in (None, *allowed):
+    presets = preset_names(name, root=root)
+    if preset not in (None, *presets):
         raise ValueError(
-            f"unknown preset {preset!r} for study {name!r}: allowed are {', '.join(allowed)}"
+            f"unknown preset {preset!r} for study {name!r}: allowed are {', '.join(presets)}"
         )
     from_preset = {} if preset in (None, BOOK) else study_presets(name, root=root)[preset] or {}
     if not isinstance(from_preset, dict):
         raise ValueError(f"notebooks/presets.yaml: {name}.{preset} must map names to values")
-    for source, values in [(f"preset {preset!r} in presets.yaml", from_preset), ("", overrides)]:
-        unknown = [key for key in values or {} if key not in defaults]
-        if unknown:
-            where = f" (from {source})" if source else ""
-            raise ValueError(
-                f"unknown parameter {', '.join(map(repr, unknown))}{where} for study {name!r}: "
-                f"allowed are {', '.join(defaults)}"
-            )
-    return {**from_preset, **(overrides or {})}
+    overrides = dict(overrides or {})
+    rules = parameter_rules(name, root=root)
+    _check(name, from_preset, rules, f"preset {preset!r} in presets.yaml")
+    _check(name, overrides, rules, None)
+    unchanged = {k: v for k, v in defaults.items() if k not in from_preset and k not in overrides}
+    _check(name, unchanged, rules, "the notebook's parameters cell")
+    return {**from_preset, **overrides}
 
 
 def resolve_parameters(
@@ -170,7 +278,8 @@ def resolve_parameters(
     """All parameters of a run: the notebook defaults, then the preset, then ``overrides``.
 
     ``preset`` None or ``"book"`` means the defaults. ValueError (before anything runs) for an
-    unknown preset, naming the allowed ones, or an unknown parameter, naming the allowed ones.
+    unknown preset, naming the allowed ones, an unknown parameter, naming the allowed ones, or
+    a value that is not allowed, naming the study, the parameter, the value and what is allowed.
     """
     chosen = chosen_parameters(name, preset, overrides, root=root)
     return {**notebook_parameters(name, root=root), **chosen}
@@ -208,7 +317,8 @@ def run_study(
     chosen = chosen_parameters(name, preset, parameters, root=root)
     output = Path(output) if output else default_output(name, preset, root=root)
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.stem}.{os.getpid()}.partial.ipynb")
+    remove_stale(output.parent)  # what killed runs left
+    partial = output.with_name(temporary_name(output.stem, ".ipynb"))
     failed = output.with_suffix(".failed.ipynb")
     try:
         papermill.execute_notebook(
@@ -254,15 +364,7 @@ def smoke_notebook(name: str, dest_dir: str | Path, *, root: str | Path | None =
     source = f"from rnnbook.records import check_records\n\ncheck_records({pprint.pformat(checks)})"
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": [CHECKS]})
     notebook.cells.append(cell)
-    return _write_atomic(Path(dest_dir) / f"{name}.ipynb", nbformat.writes(notebook))
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    return write_replacing(Path(dest_dir) / f"{name}.ipynb", nbformat.writes(notebook))
 
 
 # -- the book --------------------------------------------------------------------------------
@@ -331,7 +433,7 @@ def execute_book_study(name: str, root: str | Path = ".") -> bool:
     output, stamp = _book_output(name, root)
     digest = study_digest(name, root=root)  # taken before the run: a change during it re-runs
     run_study(name, output=output, cwd=root, root=root)
-    _write_atomic(stamp, digest + "\n")
+    write_replacing(stamp, digest + "\n")
     return True
 
 

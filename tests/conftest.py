@@ -86,3 +86,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def smoke_errors(pytestconfig: pytest.Config) -> dict[str, str]:
     """Study name -> why its smoke copy could not be written."""
     return pytestconfig.stash.get(SMOKE_ERRORS, {})
+
+
+# Hypothesis (tests/test_config_fuzz.py): reproducible runs, no example database, no deadline
+# (the first examples pay for imports and warm-up), 500 examples per property.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "rnnbook",
+    deadline=None,
+    database=None,
+    derandomize=True,
+    max_examples=500,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("rnnbook")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -55,7 +56,11 @@ class Result:
     @classmethod
     def load(cls, path: str | os.PathLike):
         """Read a result written by :meth:`save` (``torch.load(weights_only=True)``)."""
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:  # e.g. a pickle that would run code
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise pickle.UnpicklingError(f"{path}: refused: {first}") from None
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise ValueError(f"{path} is not a saved rnnbook analysis result")
         if payload["version"] > VERSION:

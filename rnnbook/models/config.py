@@ -18,6 +18,8 @@ from rnnbook.validation import (
     check_positive,
     check_range,
     check_type,
+    coerce_tuple,
+    is_number,
 )
 
 E_UNITS = ("first", "random")
@@ -52,8 +54,7 @@ class ModelConfig:
     bias: bool = True  # False: no recurrent or readout bias (fixed at zero, never trained)
 
     def __post_init__(self):
-        if isinstance(self.tau, list):
-            object.__setattr__(self, "tau", tuple(self.tau))
+        coerce_tuple(self, "tau")
         for name in ("n_in", "n_out"):
             if getattr(self, name) is not None:
                 check_integer(self, name, minimum=1)
@@ -80,47 +81,55 @@ class ModelConfig:
             check_range(self, "leak", 0.0, 1.0, closed="right")
             if self.tau is not None:
                 raise ValueError(
-                    f"ModelConfig.tau = {self.tau!r} is given with leak = {self.leak!r}: give "
-                    "one of them (with leak, tau = dt / leak is derived: set tau=None)"
+                    f"ModelConfig.tau = {self.tau!r} is given with ModelConfig.leak = "
+                    f"{self.leak!r}: give one of them (with leak, tau = dt / leak is derived): "
+                    "want tau=None"
                 )
             return
         if self.tau is None:
-            raise ValueError("ModelConfig.tau = None needs leak (alpha) given instead")
+            raise ValueError(
+                "ModelConfig.tau = None is not allowed without ModelConfig.leak = None: want a "
+                "time constant in ms, or the leak alpha given as leak (with tau=None)"
+            )
         if isinstance(self.tau, tuple):
             low, high = self.tau if len(self.tau) == 2 else (math.nan, math.nan)
-            if not 0 < low <= high < math.inf:
+            if not (is_number(low) and is_number(high) and 0 < low <= high):
                 raise ValueError(
                     f"ModelConfig.tau = {self.tau!r} is not a range of time constants: want "
-                    "(low, high) in ms with 0 < low <= high"
+                    "(low, high), finite numbers in ms with 0 < low <= high"
                 )
         else:
             check_positive(self, "tau")
         if self.dt is not None and self.dt > self.tau_min:
             raise ValueError(
-                f"ModelConfig.dt = {self.dt!r} is out of range: allowed (0, {self.tau_min}], "
-                "the smallest time constant (an Euler step past it overshoots)"
+                f"ModelConfig.dt = {self.dt!r} is out of range: allowed (0, {self.tau_min}], the "
+                f"smallest time constant of ModelConfig.tau = {self.tau!r} (an Euler step past it "
+                "overshoots)"
             )
         if self.per_unit_tau and self.sigma_in > 0:
             raise ValueError(
                 f"ModelConfig.sigma_in = {self.sigma_in!r} with per-unit time constants "
-                f"(tau = {self.tau!r}) is not defined (input noise is scaled by one alpha): "
-                "use sigma_in = 0, or one tau"
+                f"(ModelConfig.tau = {self.tau!r}) is not allowed (input noise is scaled by one "
+                "alpha): use sigma_in = 0, or one tau"
             )
 
     def _check_populations(self) -> None:
         if self.recurrence == "dale" and not 0 < self.n_excitatory < self.n_rec:
             raise ValueError(
                 f"ModelConfig.e_frac = {self.e_frac!r} leaves no excitatory or no inhibitory unit "
-                f"among n_rec = {self.n_rec}: choose e_frac so both populations are non-empty"
+                f"among ModelConfig.n_rec = {self.n_rec!r} (ModelConfig.recurrence = 'dale'): "
+                "choose e_frac and n_rec so both populations are non-empty"
             )
         if self.readout_weights == "excitatory" and self.recurrence != "dale":
             raise ValueError(
-                "ModelConfig.readout_weights = 'excitatory' needs recurrence = 'dale' "
-                f"(no populations with recurrence = {self.recurrence!r})"
+                "ModelConfig.readout_weights = 'excitatory' is not allowed with "
+                f"ModelConfig.recurrence = {self.recurrence!r}: it needs recurrence = 'dale' "
+                "(the populations)"
             )
         if self.recurrence == "low_rank" and self.rank + 1 > self.n_rec:
             raise ValueError(
-                f"ModelConfig.rank = {self.rank!r} is out of range: allowed 1 .. n_rec - 1 = "
+                f"ModelConfig.rank = {self.rank!r} is out of range for ModelConfig.n_rec = "
+                f"{self.n_rec!r} (ModelConfig.recurrence = 'low_rank'): allowed 1 .. n_rec - 1 = "
                 f"{self.n_rec - 1}"
             )
 
@@ -170,8 +179,8 @@ class ModelConfig:
             elif ours != theirs:
                 raise ValueError(
                     f"ModelConfig.{name} = {ours!r} disagrees with the task's {name} = "
-                    f"{theirs!r} ({type(task).__name__}): leave ModelConfig.{name} = None to "
-                    "take it from the task"
+                    f"{theirs!r} ({type(task).__name__}): it must equal the task's, or be None "
+                    "to take it from the task"
                 )
         return dataclasses.replace(self, **changes) if changes else self
 

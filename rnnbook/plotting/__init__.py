@@ -21,6 +21,7 @@ from rnnbook.plotting.perturbation import (
 )
 from rnnbook.plotting.psychometric import plot_psychometric
 from rnnbook.plotting.style import REGIME_COLORS, STYLE_PATH, color_for, colors_for, use_style
+from rnnbook.plotting.sweeps import plot_sweep
 from rnnbook.plotting.trajectories import plot_trajectories
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "plot_psychometric",
     "plot_pulse_trials",
     "plot_saliency",
+    "plot_sweep",
     "plot_seed_histories",
     "plot_targeted_vs_random",
     "plot_trajectories",

@@ -12,9 +12,15 @@ from typing import ClassVar
 
 import torch
 
-from rnnbook.validation import check_positive
+from rnnbook.validation import check_field_names, check_positive, duration_bounds, field_name
 
 Duration = float | tuple[float, float]
+
+MAX_STEPS = 10**8  # the most steps a period or trial may span (more is a unit mistake)
+TARGET_KINDS = {
+    "classes": "[B, T] class indices (a classification task with n_classes)",
+    "values": "[B, T, n_out] values (regression)",
+}
 
 
 @dataclass
@@ -76,7 +82,12 @@ class Trials:
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """Base of every task's config. ``dt`` is the simulation step in ms."""
+    """Base of every task's config. ``dt`` is the simulation step in ms.
+
+    A task's config refuses, naming the field, any value with which a trial could not be
+    sampled or judged: every period the loss is judged on has at least one step at ``dt`` in
+    every trial, and no period or trial spans more than ``MAX_STEPS`` steps.
+    """
 
     dt: float = 20.0  # simulation time step (ms)
 
@@ -91,11 +102,15 @@ class Task:
     set ``n_classes`` and implement :meth:`choices` (the network's choice per trial) and
     :meth:`correct_choices` so that accuracy is defined. ``periods_tile_trial`` says whether
     the periods of its :class:`Trials` cover every step of each trial up to its end.
+    ``target_kind`` declares what its ``Trials.targets`` hold (a key of ``TARGET_KINDS``):
+    ``"classes"`` ([B, T] class indices) or ``"values"`` ([B, T, n_out]); each loss says which
+    kind it needs (``training.losses.LOSSES``).
     """
 
     config_class: ClassVar[type[TaskConfig]] = TaskConfig
     name: ClassVar[str] = "task"
     periods_tile_trial: ClassVar[bool] = False  # every step up to a trial's end in one period
+    target_kind: ClassVar[str] = "values"  # what Trials.targets hold: classes | values
 
     def __init__(self, config: TaskConfig | None = None):
         config = self.config_class() if config is None else config
@@ -122,11 +137,44 @@ class Task:
         raise NotImplementedError
 
     def with_config(self, **changes) -> Task:
-        """The same task with some config fields changed (validated again)."""
+        """The same task with some config fields changed (validated again); ValueError naming
+        an unknown field."""
+        where = f"{type(self).__name__}.with_config(**{changes!r})"
+        check_field_names(type(self.config), changes, where=where)
         return type(self)(dataclasses.replace(self.config, **changes))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config})"
+
+
+def duration_steps(ms: float, dt: float) -> float:
+    """``ms`` in steps of ``dt``, rounded as :meth:`TimedTask.durations` rounds a duration
+    (float32, half to even); NaN where float32 cannot resolve it."""
+    return float(torch.round(torch.full((1,), float(ms)) / dt))
+
+
+def check_steps(config: TaskConfig, field: str, *, minimum: int = 1, period: str = "") -> None:
+    """Raise ValueError naming ``config.<field>`` and ``config.dt`` unless the duration in that
+    field (ms: a number or a ``(low, high)`` range, already checked) spans at least ``minimum``
+    steps of ``dt`` in every trial, rounded as :meth:`TimedTask.durations` rounds, and at most
+    ``MAX_STEPS``. ``period``: the period's name in the message (default: the field's)."""
+    value, dt = getattr(config, field), config.dt
+    low, high = duration_bounds(value)
+    name, dt_name = field_name(config, field), field_name(config, "dt")
+    period = period or field.removesuffix("_ms")
+    if high / dt > MAX_STEPS:
+        raise ValueError(
+            f"{name} = {value!r} at {dt_name} = {dt!r} spans {high / dt:.4g} steps: allowed at "
+            f"most {MAX_STEPS} steps (is a duration in s, or dt in s, instead of ms?)"
+        )
+    steps = duration_steps(low, dt)
+    if not steps >= minimum:
+        raise ValueError(
+            f"{name} = {value!r} gives {steps:g} steps of {dt_name} = {dt!r} in some trials: the "
+            f"{period} period must have >= {minimum} step{'s' if minimum > 1 else ''} (durations "
+            f"are rounded to whole steps, half to even): want more than "
+            f"{(minimum - 0.5) * dt:g} ms, or a smaller dt"
+        )
 
 
 class TimedTask(Task):

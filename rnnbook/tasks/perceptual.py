@@ -23,13 +23,13 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnbook.tasks.base import Duration, TaskConfig, TimedTask, Trials
-from rnnbook.validation import check_duration, check_nonnegative
+from rnnbook.tasks.base import Duration, TaskConfig, TimedTask, Trials, check_steps
+from rnnbook.validation import check_duration, check_levels, check_nonnegative, check_type
 
 
 @dataclass(frozen=True)
 class PerceptualDecisionConfig(TaskConfig):
-    fixation_ms: Duration = 100.0  # before the stimulus: noise only
+    fixation_ms: Duration = 100.0  # before the stimulus: noise only (may be 0)
     stimulus_ms: Duration = 500.0  # evidence period (a number, or a (low, high) range in ms)
     decision_ms: Duration = 200.0  # response period: the only period the loss counts
     coherences: tuple[float, ...] = (0.0, 0.025, 0.05, 0.1, 0.2, 0.4)  # unsigned levels, in [0, 1]
@@ -38,18 +38,14 @@ class PerceptualDecisionConfig(TaskConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "coherences", tuple(float(c) for c in self.coherences))
         for name in ("fixation_ms", "stimulus_ms", "decision_ms"):
-            value = getattr(self, name)
-            if isinstance(value, list):
-                object.__setattr__(self, name, tuple(value))
             check_duration(self, name)
-        if not self.coherences or not all(0.0 <= c <= 1.0 for c in self.coherences):
-            raise ValueError(
-                f"PerceptualDecisionConfig.coherences = {self.coherences!r} is out of range: "
-                "want one or more levels, each in [0, 1]"
-            )
+        # the stimulus and the judged decision period need >= 1 step at dt in every trial
+        for name, minimum in (("fixation_ms", 0), ("stimulus_ms", 1), ("decision_ms", 1)):
+            check_steps(self, name, minimum=minimum)
+        check_levels(self, "coherences", 0.0, 1.0)
         check_nonnegative(self, "sigma_stim")
+        check_type(self, "fixation_input", bool)
 
 
 class PerceptualDecision(TimedTask):
@@ -66,6 +62,7 @@ class PerceptualDecision(TimedTask):
     name = "perceptual_decision"
     periods = ("fixation", "stimulus", "decision")
     n_classes = 2
+    target_kind = "classes"
 
     @property
     def n_in(self) -> int:

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnbook.tasks.base import Task, TaskConfig, Trials
-from rnnbook.validation import check_positive
+from rnnbook.tasks.base import MAX_STEPS, Task, TaskConfig, Trials
+from rnnbook.validation import check_levels, check_positive
 
 _STIM_NOISE = 0.1  # PsychRNN's params["stim_noise"]
 _TARGET_HI, _TARGET_LO = 1.0, 0.2  # PsychRNN's one-hot target levels
@@ -46,12 +46,33 @@ class PsychRNNPerceptualConfig(TaskConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "coherences", tuple(float(c) for c in self.coherences))
         check_positive(self, "trial_ms")
-        if not self.coherences or not all(c >= 0 for c in self.coherences):
+        check_levels(self, "coherences", 0.0)
+        self._check_timing()
+
+    def _check_timing(self) -> None:
+        """Both judged periods, the delay (the 20 ms after the stimulus) and the decision (from
+        then to the end), have >= 1 step at dt in every trial; at most MAX_STEPS steps."""
+        cls, dt, trial = type(self).__name__, self.dt, self.trial_ms
+        if dt > _RESPONSE_DELAY_MS:
             raise ValueError(
-                f"PsychRNNPerceptualConfig.coherences = {self.coherences!r} is out of range: "
-                "want one or more levels, each >= 0"
+                f"{cls}.dt = {dt!r} is out of range: allowed (0, {_RESPONSE_DELAY_MS}]: the judged "
+                f"delay period (the {_RESPONSE_DELAY_MS:g} ms after the stimulus) must have >= 1 "
+                "step in every trial"
+            )
+        if trial / dt > MAX_STEPS:
+            raise ValueError(
+                f"{cls}.trial_ms = {trial!r} at {cls}.dt = {dt!r} spans {trial / dt:.4g} steps: "
+                f"allowed at most {MAX_STEPS} steps (is a duration in s instead of ms?)"
+            )
+        last = (self.n_steps - 1) * dt  # the time of the last step (ms)
+        latest = 7 * trial / 8 + _RESPONSE_DELAY_MS  # the latest stimulus end, plus the delay
+        if not last > latest:
+            raise ValueError(
+                f"{cls}.trial_ms = {trial!r} at {cls}.dt = {dt!r} leaves no step in the judged "
+                f"decision period of trials whose stimulus ends late (up to 7/8 of the trial): the "
+                f"last step is at {last:g} ms; it must be after 7/8 trial_ms + "
+                f"{_RESPONSE_DELAY_MS:g} ms = {latest:g} ms: want a longer trial or a smaller dt"
             )
 
     @property
@@ -73,6 +94,7 @@ class PsychRNNPerceptual(Task):
     config_class = PsychRNNPerceptualConfig
     name = "psychrnn_perceptual"
     n_classes = 2
+    target_kind = "values"  # PsychRNN's one-hot levels, for a mean squared error
     periods_tile_trial = True
 
     n_in = 2  # input channels

@@ -29,8 +29,14 @@ from dataclasses import dataclass
 
 import torch
 
-from rnnbook.tasks.base import Duration, Task, TaskConfig, Trials
-from rnnbook.validation import check_duration, check_positive, check_range
+from rnnbook.tasks.base import MAX_STEPS, Duration, Task, TaskConfig, Trials
+from rnnbook.validation import (
+    check_duration,
+    check_number,
+    check_positive,
+    check_range,
+    duration_bounds,
+)
 
 
 @dataclass(frozen=True)
@@ -47,25 +53,41 @@ class PulseIntegrationConfig(TaskConfig):
     def __post_init__(self):
         super().__post_init__()
         for name in ("onset_ms", "duration_ms"):
-            if isinstance(getattr(self, name), list):
-                object.__setattr__(self, name, tuple(getattr(self, name)))
             check_duration(self, name)
         for name in ("trial_ms", "strength", "target_per_ms"):
             check_positive(self, name)
-        check_range(self, "cost_onset_ms", 0.0, self.trial_ms, closed="neither")
         check_range(self, "catch_fraction", 0.0, 1.0, closed="left")
-        latest_end = _high(self.onset_ms) + _high(self.duration_ms)
-        if latest_end > self.cost_onset_ms:
+        self._check_timing()
+
+    def _check_timing(self) -> None:
+        """The response period (judged) follows the latest pulse and has >= 1 step at dt."""
+        cls = type(self).__name__
+        cost, trial, dt = check_number(self, "cost_onset_ms"), self.trial_ms, self.dt
+        trial_name = f"{cls}.trial_ms = {trial!r}"
+        if not 0 < cost < trial:
             raise ValueError(
-                f"PulseIntegrationConfig.cost_onset_ms = {self.cost_onset_ms!r} is out of range: "
-                f"the latest pulse (onset_ms {self.onset_ms!r} + duration_ms "
-                f"{self.duration_ms!r}) ends at {latest_end} ms; allowed [{latest_end}, "
-                f"{self.trial_ms})"
+                f"{cls}.cost_onset_ms = {cost!r} is out of range: allowed (0, {trial_name})"
             )
-
-
-def _high(value: Duration) -> float:
-    return float(value[1]) if isinstance(value, tuple) else float(value)
+        latest_end = duration_bounds(self.onset_ms)[1] + duration_bounds(self.duration_ms)[1]
+        if latest_end > cost:
+            raise ValueError(
+                f"{cls}.cost_onset_ms = {cost!r} is out of range: the latest pulse ({cls}.onset_ms "
+                f"= {self.onset_ms!r} plus {cls}.duration_ms = {self.duration_ms!r}) ends at "
+                f"{latest_end} ms; allowed [{latest_end}, {trial_name})"
+            )
+        if trial / dt > MAX_STEPS:
+            raise ValueError(
+                f"{trial_name} at {cls}.dt = {dt!r} spans {trial / dt:.4g} steps: allowed at most "
+                f"{MAX_STEPS} steps (is a duration, or dt, in s instead of ms?)"
+            )
+        last = (round(trial / dt) - 1) * dt  # the start of the trial's last step (ms)
+        if not last >= cost:
+            raise ValueError(
+                f"{cls}.cost_onset_ms = {cost!r} leaves no step in the judged response period at "
+                f"{cls}.dt = {dt!r} and {trial_name}: the last step starts at {last:g} ms; the "
+                f"response period must have >= 1 step: want cost_onset_ms <= {last:g} ms, or a "
+                "smaller dt"
+            )
 
 
 def _uniform(value: Duration, batch_size: int, generator: torch.Generator) -> torch.Tensor:
@@ -88,6 +110,7 @@ class PulseIntegration(Task):
     config_class = PulseIntegrationConfig
     name = "pulse_integration"
     periods_tile_trial = True
+    target_kind = "values"  # [B, T, 1] the integrated pulse
 
     n_in = 1  # input channels
     n_out = 1  # output channels

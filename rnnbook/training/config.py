@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rnnbook.training.losses import LOSSES
@@ -11,9 +13,17 @@ from rnnbook.validation import (
     check_choice,
     check_integer,
     check_nonnegative,
+    check_number,
     check_positive,
     check_range,
+    config_from_dict,
 )
+
+MAX_LEVELS = 10_000  # the most levels a curriculum may have
+# the largest learning rate: an Adam step moves a weight by at most about 3 lr, so from finite
+# weights and a finite gradient no update can overflow float32 (training stops before the
+# update of a step whose loss or gradient is not finite: training.step.check_divergence)
+MAX_LR = 1e6
 
 
 @dataclass(frozen=True)
@@ -34,13 +44,28 @@ class CurriculumConfig:
     every: int = 200  # evaluate every this many training steps
 
     def __post_init__(self):
+        if not (isinstance(self.field, str) and self.field.isidentifier()):
+            raise ValueError(
+                f"CurriculumConfig.field = {self.field!r} is not allowed: want the name of a "
+                "task config field"
+            )
+        check_number(self, "start")
+        check_number(self, "end")
         check_positive(self, "step")
         check_integer(self, "every", minimum=1)
         check_range(self, "threshold", 0.0, 1.0)
         if self.end > self.start:
             raise ValueError(
-                f"CurriculumConfig.end = {self.end!r} is above start = {self.start!r}: "
-                "the curriculum lowers the level from start to end"
+                f"CurriculumConfig.end = {self.end!r} is above CurriculumConfig.start = "
+                f"{self.start!r}: the curriculum lowers the level from start to end: want "
+                "end <= start"
+            )
+        n_levels = (self.start - self.end) / self.step + 1
+        if not n_levels <= MAX_LEVELS:
+            raise ValueError(
+                f"CurriculumConfig.step = {self.step!r} from CurriculumConfig.start = "
+                f"{self.start!r} to CurriculumConfig.end = {self.end!r} makes {n_levels:.4g} "
+                f"levels: allowed at most {MAX_LEVELS}"
             )
 
     def levels(self) -> list[float]:
@@ -54,7 +79,7 @@ class TrainConfig:
     n_steps: int = 2000  # training steps (one batch each)
     batch_size: int = 64  # trials per step
     optimizer: str = "adam"  # a registered optimiser (training.optimizers.OPTIMIZERS)
-    lr: float = 1e-3  # learning rate
+    lr: float = 1e-3  # learning rate, in (0, MAX_LR]
     weight_decay: float = 0.0  # L2 weight decay (added to the gradient)
     grad_clip: float | None = 1.0  # max gradient norm (None: no clipping)
     loss: str = "cross_entropy"  # a registered loss (training.losses.LOSSES): cross_entropy | mse
@@ -64,26 +89,58 @@ class TrainConfig:
     eval_batch_size: int = 256  # held-out trials per evaluation
     target_accuracy: float | None = None  # stop early once validation accuracy reaches this
     curriculum: CurriculumConfig | None = None  # None: train on the task as given
+    # Training stops with DivergenceError, before that step's update (the model keeps the
+    # parameters it had), when a step's training loss (with penalties) exceeds
+    # divergence_factor * max(the first step's loss, 1e-3); None: only a non-finite loss or
+    # gradient stops it. The default 1e4 leaves room to any ordinary training (losses fall, or
+    # rise a little under a curriculum) and catches an explosion within a few steps.
+    divergence_factor: float | None = 1e4
 
     def __post_init__(self):
         for name in ("n_steps", "batch_size", "eval_every", "eval_batch_size"):
             check_integer(self, name, minimum=1)
-        check_positive(self, "lr")
+        check_range(self, "lr", 0.0, MAX_LR, closed="right")
         check_nonnegative(self, "weight_decay")
         if self.grad_clip is not None:
             check_positive(self, "grad_clip")
         check_choice(self, "loss", LOSSES)
         check_choice(self, "optimizer", OPTIMIZERS)
-        if isinstance(self.penalties, (Penalty, dict)):
-            object.__setattr__(self, "penalties", (self.penalties,))
-        if not isinstance(self.penalties, (tuple, list)):
-            raise ValueError(
-                f"TrainConfig.penalties = {self.penalties!r} is not allowed: want a list of "
-                "Penalty(name, weight, **options)"
-            )
-        penalties = tuple(Penalty.from_value(p) for p in self.penalties)
-        object.__setattr__(self, "penalties", penalties)
+        object.__setattr__(self, "penalties", self._penalties())
         if self.target_accuracy is not None:
             check_range(self, "target_accuracy", 0.0, 1.0)
-        if isinstance(self.curriculum, dict):
-            object.__setattr__(self, "curriculum", CurriculumConfig(**self.curriculum))
+        object.__setattr__(self, "curriculum", self._curriculum())
+        if self.divergence_factor is not None:
+            check_range(self, "divergence_factor", 1.0, math.inf, closed="neither")
+
+    def _penalties(self) -> tuple[Penalty, ...]:
+        given = self.penalties
+        if isinstance(given, (Penalty, Mapping)):
+            entries = (given,)
+        elif isinstance(given, (tuple, list)):
+            entries = given
+        else:
+            raise ValueError(
+                f"TrainConfig.penalties = {given!r} is not allowed: want a list of "
+                "Penalty(name, weight, **options)"
+            )
+        try:
+            return tuple(Penalty.from_value(p) for p in entries)
+        except ValueError as error:
+            raise ValueError(f"TrainConfig.penalties = {given!r} is not allowed: {error}") from None
+
+    def _curriculum(self) -> CurriculumConfig | None:
+        given = self.curriculum
+        if given is None or isinstance(given, CurriculumConfig):
+            return given
+        if not isinstance(given, Mapping):
+            raise ValueError(
+                f"TrainConfig.curriculum = {given!r} is not allowed: want None, a "
+                "CurriculumConfig or a dict of its fields"
+            )
+        try:
+            return config_from_dict(CurriculumConfig, given, where="TrainConfig.curriculum")
+        except ValueError as error:
+            message = str(error)
+            if not message.startswith("TrainConfig.curriculum"):
+                message = f"TrainConfig.curriculum = {given!r} is not allowed: {message}"
+            raise ValueError(message) from None

@@ -1,7 +1,15 @@
 """Masked losses (registry ``LOSSES``). Only the steps (and channels) the task's mask weights
-count."""
+count.
+
+Each entry is a :class:`Loss`: the function and the kind of targets it needs (a key of
+``rnnbook.tasks.base.TARGET_KINDS``), which ``train()`` checks against the task's declared
+``target_kind``: ``cross_entropy`` needs class indices, ``mse`` regression values.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F
@@ -28,4 +36,24 @@ def masked_mse(outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor)
     return (mask * (outputs - targets) ** 2).sum() / mask.sum().clamp_min(1e-12)
 
 
-LOSSES = {"cross_entropy": masked_cross_entropy, "mse": masked_mse}
+@dataclass(frozen=True)
+class Loss:
+    """A registered loss: ``loss(outputs, targets, mask) -> scalar`` and the ``targets`` kind it
+    needs (``"classes"``: [B, T] class indices; ``"values"``: [B, T, n_out])."""
+
+    function: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+    targets: str
+
+    def __call__(self, outputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor):
+        return self.function(outputs, targets, mask)
+
+
+LOSSES = {
+    "cross_entropy": Loss(masked_cross_entropy, targets="classes"),
+    "mse": Loss(masked_mse, targets="values"),
+}
+
+
+def losses_for(target_kind: str) -> tuple[str, ...]:
+    """The names of the losses that fit targets of ``target_kind``."""
+    return tuple(name for name, loss in LOSSES.items() if loss.targets == target_kind)

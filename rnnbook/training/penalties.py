@@ -11,12 +11,13 @@ networks, takes it as it is.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
 
 from rnnbook.tensors import class_centroids
-from rnnbook.validation import check_nonnegative
+from rnnbook.validation import check_choice, check_nonnegative, config_from_dict, is_number
 
 
 def contrastive_margin(trials, rollout, task, *, margin: float = 1.0) -> torch.Tensor:
@@ -60,23 +61,38 @@ class Penalty:
     def __init__(self, name: str, weight: float, options=(), **kwargs):
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "weight", weight)
-        merged = dict(options) | kwargs
-        object.__setattr__(self, "options", tuple(sorted(merged.items())))
-        self._check()
+        object.__setattr__(self, "options", options)  # as given, until checked
+        self._check(kwargs)
 
-    def _check(self) -> None:
-        if self.name not in PENALTIES:
-            raise ValueError(
-                f"Penalty.name = {self.name!r} is not allowed: choose one of {sorted(PENALTIES)}"
-            )
+    def _check(self, kwargs: dict) -> None:
+        check_choice(self, "name", sorted(PENALTIES))
         check_nonnegative(self, "weight")
+        given = self.options
+        if isinstance(given, Mapping):
+            pairs = list(given.items())
+        elif isinstance(given, (tuple, list)) and all(
+            isinstance(o, (tuple, list)) and len(o) == 2 for o in given
+        ):
+            pairs = [tuple(o) for o in given]
+        else:
+            raise ValueError(
+                f"Penalty.options = {given!r} is not allowed: want (name, value) pairs or a dict "
+                "of the penalty's options"
+            )
+        pairs += list(kwargs.items())
+        shown = f"Penalty.options = {given!r}" if not kwargs else f"Penalty options {kwargs!r}"
         allowed = list(inspect.signature(PENALTIES[self.name]).parameters)[3:]
-        for key, _ in self.options:
-            if key not in allowed:
+        for key, value in pairs:
+            if not isinstance(key, str) or key not in allowed:
                 raise ValueError(
-                    f"Penalty({self.name!r}) option {key!r} is not allowed: its options are "
-                    f"{allowed}"
+                    f"{shown}: option {key!r} is not allowed for Penalty.name = {self.name!r}: "
+                    f"its options are {allowed}"
                 )
+            if not is_number(value):
+                raise ValueError(
+                    f"{shown}: option {key!r} = {value!r} is not allowed: want a finite number"
+                )
+        object.__setattr__(self, "options", tuple(sorted(dict(pairs).items())))
 
     def __call__(self, trials, rollout, task) -> torch.Tensor:
         """weight * the penalty on this batch."""
@@ -84,12 +100,13 @@ class Penalty:
 
     @classmethod
     def from_value(cls, value) -> Penalty:
-        """A Penalty from itself, or from its dict form (``dataclasses.asdict``, JSON)."""
+        """A Penalty from itself, or from its dict form (``dataclasses.asdict``, JSON); a
+        ValueError naming an unknown or missing key."""
         if isinstance(value, Penalty):
             return value
-        if isinstance(value, dict) and {"name", "weight"} <= set(value):
-            return cls(value["name"], value["weight"], [tuple(o) for o in value.get("options", ())])
+        if isinstance(value, Mapping):
+            return config_from_dict(cls, value, where="Penalty")
         raise ValueError(
-            f"TrainConfig.penalties entry {value!r} is not allowed: want Penalty(name, weight, "
-            "**options) or a dict with name, weight and options"
+            f"entry {value!r} is not allowed: want Penalty(name, weight, **options) or a dict with "
+            "name, weight and options"
         )

@@ -10,8 +10,11 @@ A *network* here is anything with
 
 One step (``training_step``): sample each member's trials, forward, loss and penalties
 (``objective``), backward, each member's gradient norm and clipping (``clip_grad_norms``);
-then the caller checks finiteness (``check_finite``), steps the optimiser and records the step
-(``record_step``). Evaluation on held-out trials: ``evaluate_members``.
+then the caller checks each member for divergence (``check_divergence``) before the optimiser
+steps (so a member that diverges keeps the parameters it had), steps the optimiser and records
+the step (``record_step``). An update from a finite gradient cannot make a weight non-finite:
+an Adam step moves each weight by at most about 3 lr, and ``TrainConfig.lr`` is at most
+``training.config.MAX_LR``. Evaluation on held-out trials: ``evaluate_members``.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ from rnnbook.training.config import TrainConfig
 from rnnbook.training.history import History
 from rnnbook.training.losses import LOSSES
 
+DIVERGENCE_FLOOR = 1e-3  # the smallest first-step loss that TrainConfig.divergence_factor scales
+
 
 class DivergenceError(RuntimeError):
-    """Training produced a non-finite loss or gradient; the model keeps its last good state."""
+    """Training diverged: a non-finite loss, gradient or update, or a loss above
+    ``TrainConfig.divergence_factor`` times the first step's; the model keeps the finite
+    parameters it had before that step's update."""
 
 
 @dataclass
@@ -49,6 +56,7 @@ class Member:
     validation_noise: torch.Generator
     history: History = field(default_factory=History)
     failure: str | None = None
+    first_loss: float | None = None  # the loss of the first training step
 
     @classmethod
     def create(cls, task: Task, config: TrainConfig, seed: int, device) -> Member:
@@ -129,14 +137,32 @@ def clip_grad_norms(grads, param_norms: torch.Tensor, max_norms: torch.Tensor) -
     return total
 
 
-def check_finite(loss: float, grad_norm: float, step: int) -> None:
-    """Raise DivergenceError naming the step if the loss or the gradient norm is not finite."""
+def check_divergence(member: Member, loss: float, grad_norm: float, step: int) -> None:
+    """Raise DivergenceError naming the step if this step's loss or gradient norm is not
+    finite, or if its loss exceeds ``divergence_factor * max(first step's loss,
+    DIVERGENCE_FLOOR)`` (``TrainConfig.divergence_factor``, unless None). Called before the
+    optimiser applies the step, so the model keeps the parameters it had."""
+    config = member.config
     for name, value in (("loss", loss), ("gradient norm", grad_norm)):
         if not math.isfinite(value):
             raise DivergenceError(
-                f"training diverged at step {step}: {name} = {value}; "
-                f"the model keeps the parameters from step {step - 1}"
+                f"training diverged at step {step}: {name} = {value}; the model keeps the "
+                f"parameters from step {step - 1}; lower TrainConfig.lr = {config.lr!r}"
             )
+    if member.first_loss is None:
+        member.first_loss = loss
+    factor = config.divergence_factor
+    if factor is None:
+        return
+    reference = max(member.first_loss, DIVERGENCE_FLOOR)
+    if loss > factor * reference:
+        raise DivergenceError(
+            f"training diverged at step {step}: loss = {loss:.4g} exceeds "
+            f"TrainConfig.divergence_factor = {factor!r} times the first step's loss "
+            f"(max({member.first_loss:.4g}, {DIVERGENCE_FLOOR:g}) = {reference:.4g}); the model "
+            f"keeps the parameters from step {step - 1}; lower TrainConfig.lr = {config.lr!r}, or "
+            "raise TrainConfig.divergence_factor (None: stop on non-finite values only)"
+        )
 
 
 def record_step(history: History, step: int, loss: float, grad_norm: float, names, norms) -> None:

@@ -8,6 +8,7 @@ callbacks (built from the config, plus any the caller passes).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -15,14 +16,17 @@ from dataclasses import dataclass, field
 import torch
 
 from rnnbook.runtime import threads_for, torch_threads, tune_for_training
+from rnnbook.seeding import check_seed
 from rnnbook.tasks import Task
+from rnnbook.tasks.base import TARGET_KINDS
 from rnnbook.training.callbacks import Curriculum, EarlyStopping, ProgressBar
 from rnnbook.training.config import TrainConfig
 from rnnbook.training.history import History
+from rnnbook.training.losses import LOSSES, losses_for
 from rnnbook.training.optimizers import OPTIMIZERS
 from rnnbook.training.step import (
     Member,
-    check_finite,
+    check_divergence,
     evaluate_members,
     is_eval_step,
     record_step,
@@ -93,9 +97,15 @@ def train(
 
     ``seed`` fans out (``rnnbook.seeding``) into the generators of training trials, training
     noise and validation. Same seed, same numbers. Raises DivergenceError (naming the step) on
-    a non-finite loss or gradient, before the optimiser step, so the model keeps the
-    parameters of the last good step. The model is also evaluated before the first step
-    (``eval_step`` 0).
+    a non-finite loss or gradient, or a loss above ``TrainConfig.divergence_factor`` times the
+    first step's, before the optimiser step, so the model keeps the (finite) parameters of the
+    last good step (no update from a finite gradient can overflow: ``TrainConfig.lr`` is at most
+    ``MAX_LR``). The model is also evaluated before the first step (``eval_step`` 0).
+
+    Raises ValueError, before training, naming the field when the model does not fit the task
+    (``n_in``, ``n_out``, ``dt`` of ``model.config``, as ``ModelConfig.for_task`` checks them),
+    when ``config.loss`` does not fit the task's targets (``Task.target_kind``), when the
+    curriculum's field is no field of the task's config, or when ``seed`` is no seed.
 
     Speed settings (``rnnbook.runtime``): the thread count is chosen by network size for the
     duration of the call; denormals are flushed to zero and glibc is kept from mmap'ing large
@@ -103,6 +113,8 @@ def train(
     without the first; long sequences drift from 3 to 6 s per step without the second, and
     fault their memory back in at every step without the third).
     """
+    check_fits(model, task, config)
+    check_seed(seed, "seed")
     tune_for_training()
     n_rec = getattr(getattr(model, "config", None), "n_rec", 0)
     start = time.perf_counter()
@@ -110,6 +122,36 @@ def train(
         history = _train(model, task, config, seed, callbacks, progress)
     history.wall_s = time.perf_counter() - start
     return history
+
+
+def check_fits(model: torch.nn.Module, task: Task, config: TrainConfig) -> None:
+    """Raise ValueError naming the field when ``model``, ``task`` and ``config`` cannot train
+    together (see :func:`train`)."""
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"train(config=) = {config!r} is not allowed: want a TrainConfig")
+    for_task = getattr(getattr(model, "config", None), "for_task", None)
+    if callable(for_task):
+        for_task(task)  # ValueError naming the field and both values
+    check_config_fits(task, config)
+
+
+def check_config_fits(task: Task, config: TrainConfig) -> None:
+    """Raise ValueError naming the field when ``config`` cannot train on ``task``: its loss does
+    not fit the task's targets, or its curriculum's field is no field of the task's config."""
+    kind = getattr(task, "target_kind", None)
+    if kind in TARGET_KINDS and LOSSES[config.loss].targets != kind:
+        raise ValueError(
+            f"TrainConfig.loss = {config.loss!r} does not fit {type(task).__name__}, whose "
+            f"targets are {TARGET_KINDS[kind]} ({LOSSES[config.loss].targets} needed): choose "
+            f"one of {losses_for(kind)}"
+        )
+    curriculum = config.curriculum
+    names = [f.name for f in dataclasses.fields(task.config)]
+    if curriculum is not None and curriculum.field not in names:
+        raise ValueError(
+            f"CurriculumConfig.field = {curriculum.field!r} is no field of "
+            f"{type(task.config).__name__}: choose one of {tuple(names)}"
+        )
 
 
 def _train(model, task, config, seed, callbacks, progress) -> History:
@@ -129,7 +171,7 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
         state.step, member.task = step, state.task
         result = training_step(network, [member], device)
         loss, grad_norm = result.losses.item(), result.grad_norms.item()
-        check_finite(loss, grad_norm, step)
+        check_divergence(member, loss, grad_norm, step)  # raises before the update is applied
         optimizer.step([network.members(p.grad) for p in network.params], [True])
         record_step(
             state.history, step, loss, grad_norm, network.names, result.param_norms[0].tolist()

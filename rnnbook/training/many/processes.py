@@ -58,6 +58,20 @@ def _environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
+@contextmanager
+def worker_futures(function, calls: list[tuple], workers: int):
+    """The futures of ``function(*args)`` for each of ``calls``, run in ``min(workers,
+    len(calls))`` spawned one-thread processes (shut down on exit, pending calls cancelled)."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(min(workers, len(calls)), context, initializer=_init_worker)
+    try:
+        with _environment(_ONE_THREAD):  # workers start on submit and inherit it
+            futures = [pool.submit(function, *args) for args in calls]
+        yield futures
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def fit_processes(
     specs: list[RunSpec], *, cache_dir: Path, workers: int, progress: bool = True
 ) -> tuple[dict[str, Run], list[str]]:
@@ -67,20 +81,16 @@ def fit_processes(
     collected after every other run has finished.
     """
     runs, failures = {}, []
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(min(workers, len(specs)), context, initializer=_init_worker)
-    try:
-        with _environment(_ONE_THREAD):  # workers start on submit and inherit it
-            futures = {pool.submit(_fit_one, spec, str(cache_dir)): spec for spec in specs}
+    calls = [(spec, str(cache_dir)) for spec in specs]
+    with worker_futures(_fit_one, calls, workers) as futures:
+        spec_of = dict(zip(futures, specs, strict=True))
         done = as_completed(futures)
         for future in tqdm(done, total=len(futures), disable=not progress, desc="runs"):
-            spec = futures[future]
+            spec = spec_of[future]
             try:
                 runs[spec.key()] = replace(load_run(future.result()), cached=False)
             except Exception as error:  # reported together once all others have finished
                 failures.append(failure_line(spec, error))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     return runs, failures
 
 
@@ -93,20 +103,16 @@ def fit_stacks_in_processes(
     """
     chunks = [specs[i::workers] for i in range(workers) if specs[i::workers]]
     runs, failures = {}, []
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(len(chunks), context, initializer=_init_worker)
-    try:
-        with _environment(_ONE_THREAD):
-            futures = {pool.submit(_fit_stack, chunk, str(cache_dir)): chunk for chunk in chunks}
+    calls = [(chunk, str(cache_dir)) for chunk in chunks]
+    with worker_futures(_fit_stack, calls, workers) as futures:
+        chunk_of = dict(zip(futures, chunks, strict=True))
         for future in tqdm(as_completed(futures), total=len(futures), disable=not progress):
             try:
                 paths, lines = future.result()
             except Exception as error:  # the whole stack failed: name each of its runs
-                lines, paths = [failure_line(spec, error) for spec in futures[future]], []
+                lines, paths = [failure_line(spec, error) for spec in chunk_of[future]], []
             failures += lines
             for path in paths:
                 run = replace(load_run(path), cached=False)
                 runs[run.spec.key()] = run
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     return runs, failures

@@ -23,7 +23,7 @@ MODEL_PER_MEMBER = (
     "e_frac",
     "e_units",
 )
-TRAIN_PER_MEMBER = ("lr", "weight_decay", "grad_clip")
+TRAIN_PER_MEMBER = ("lr", "weight_decay", "grad_clip", "divergence_factor")
 _UNSUPPORTED = ("curriculum", "target_accuracy")  # they change a member's schedule
 
 

@@ -9,8 +9,9 @@ run ``train()`` would give stays per member, in the same code ``train()`` runs
 ``noisy_inputs`` / ``recurrent_noise`` in the same order and shapes; its loss and penalties; its
 clipping; its optimiser state (own lr and weight decay); its evaluations. So each member
 follows the trajectory of training it alone, up to the rounding of batched matmuls. A member
-that diverges stops (as ``train()`` would) while the others go on; it is reported, the others
-are stored.
+that diverges (``training.step.check_divergence``: a non-finite loss or gradient, a loss above
+its ``divergence_factor`` times its first) stops, as ``train()`` would, keeping its parameters,
+while the others go on; it is reported, the others are stored.
 
 Which runs may stack, and what may differ between members: ``stackable.py``.
 """
@@ -34,6 +35,7 @@ from rnnbook.training import step as steps
 from rnnbook.training.many.failures import failure_line
 from rnnbook.training.many.stackable import check_stackable
 from rnnbook.training.optimizers import OPTIMIZERS
+from rnnbook.training.trainer import check_fits
 
 
 class _EffectiveWeights(nn.Module):
@@ -156,8 +158,8 @@ def _train(network: StackedNetwork, members: list[steps.Member], specs, device, 
         losses, norms = result.losses.tolist(), result.grad_norms.tolist()
         for m, spec, loss, norm in zip(members, specs, losses, norms, strict=True):
             if m.active:
-                try:
-                    steps.check_finite(loss, norm, step)
+                try:  # before the update: a member that diverges keeps its parameters
+                    steps.check_divergence(m, loss, norm, step)
                 except steps.DivergenceError as error:
                     m.failure = failure_line(spec, error)
         active = [m.active for m in members]
@@ -190,9 +192,12 @@ def fit_stacked(
     tune_for_training()
     device = default_device() if device is None else torch.device(device)
     models = [build_model(spec).to(device) for spec in specs]
+    tasks = [TASKS[s.task](s.task_config) for s in specs]
+    for model, task, spec in zip(models, tasks, specs, strict=True):
+        check_fits(model, task, spec.train_config)  # as train() refuses them, naming the field
     members = [
-        steps.Member.create(TASKS[s.task](s.task_config), s.train_config, s.seed, device)
-        for s in specs
+        steps.Member.create(task, s.train_config, s.seed, device)
+        for task, s in zip(tasks, specs, strict=True)
     ]
     network = StackedNetwork(models)
     with torch_threads(threads_for(specs[0].model_config.n_rec)):

@@ -1,0 +1,566 @@
+"""Sweeps: a grid of trained runs, or a grid of study notebooks, on this machine or on Dask.
+
+Run level: every combination of ``grid`` (dotted names of the spec's config fields, or bare
+field names when they are unambiguous) and ``seeds``, each an ordinary cached run::
+
+    table = sweep(base_spec, grid={"train_config.lr": [1e-3, 1e-2], "n_rec": [32, 64]},
+                  seeds=range(3))                        # worker processes on this machine
+    table = sweep(base_spec, grid, seeds=range(3), executor="dask")            # LocalCluster
+    table = sweep(base_spec, grid, executor="dask", address="tcp://host:8786")  # a scheduler
+    table = sweep(base_spec, grid, executor="dask", cluster=SLURMCluster(...))  # dask-jobqueue
+
+Study level: every combination of a study notebook's parameters, executed with papermill::
+
+    table = sweep_study("perceptual_decision", preset="smoke", grid={"lr": [1e-3, 1e-2]},
+                        seeds=range(3), out="_build/sweeps/perceptual_decision")
+
+Both return a pandas DataFrame with one row per combination, in grid order (seeds innermost):
+its grid values, ``seed``, ``status`` (``trained`` / ``cached`` / ``failed`` for runs,
+``executed`` / ``done`` / ``failed`` for studies), ``error`` (the failure's exception line), what
+was recorded (the run's final losses and accuracy; the study's records), ``wall_s`` and the
+cache ``key`` (runs) or ``notebook`` path (studies). A run or study that raises is a ``failed``
+row; the others go on.
+
+Nothing finished is lost: a run is stored in the run cache by the process that trained it, and a
+study writes its executed notebook and then its result (``<id>.json``, parameters and records)
+atomically under ``out``. Running the same sweep again only runs what has no stored result, and
+never rewrites a finished one. Every grid value is validated (by the configs, or by the study's
+parameter rules) before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import logging
+import math
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tqdm import tqdm
+
+from rnnbook import studies
+from rnnbook.atomic import remove_stale, temporary_name, write_once
+from rnnbook.records import read_records
+from rnnbook.runs import RunSpec, default_cache_dir, fit, is_stored, load_run
+from rnnbook.seeding import check_seed
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXECUTORS = ("processes", "serial", "stacked", "auto", "dask")
+STUDY_EXECUTORS = ("local", "dask")
+SECTIONS = ("task_config", "model_config", "train_config")
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "RNNBOOK_THREADS": "1"}
+RUN_COLUMNS = ("status", "error", "steps", "final_loss", "eval_loss", "eval_accuracy", "wall_s")
+
+Grid = Mapping[str, Sequence]
+OnResult = Callable[[dict], None] | None
+
+
+# -- the grid ---------------------------------------------------------------------------------
+
+
+def grid_points(grid: Grid | None, seeds: Iterable[int] | None) -> list[dict]:
+    """Every combination of ``grid`` (name -> values) and ``seeds``, seeds innermost; each a
+    dict name -> value with ``seed`` last. ValueError for an empty or non-list value list."""
+    grid = dict(grid or {})
+    for name, values in grid.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise ValueError(
+                f"sweep grid {name!r} = {values!r} is not allowed: want a non-empty list of values"
+            )
+    if "seed" in grid and seeds is not None:
+        raise ValueError("sweep: give the seeds either as grid 'seed' or as seeds=, not both")
+    seeds = None if seeds is None else list(seeds)
+    if seeds is not None:
+        if not seeds:
+            raise ValueError("sweep seeds = [] is not allowed: want one or more seeds")
+        for seed in seeds:
+            check_seed(seed, "sweep seed")
+        grid["seed"] = seeds
+    names = list(grid)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def _field_path(base: RunSpec, name: str) -> tuple[str | None, str]:
+    """(section, field) that a grid name means: ``seed`` -> (None, "seed"); ``lr`` or
+    ``train_config.lr`` -> ("train_config", "lr"). ValueError naming the allowed names."""
+    if name == "seed":
+        return None, "seed"
+    fields = {s: [f.name for f in dataclasses.fields(getattr(base, s))] for s in SECTIONS}
+    if "." in name:
+        section, field = name.split(".", 1)
+        if section in fields and field in fields[section]:
+            return section, field
+    else:
+        found = [s for s in SECTIONS if name in fields[s]]
+        if len(found) == 1:
+            return found[0], name
+        if len(found) > 1:
+            raise ValueError(
+                f"sweep grid name {name!r} is ambiguous: say "
+                + " or ".join(f"'{s}.{name}'" for s in found)
+            )
+    allowed = ", ".join(f"{s}.{f}" for s in SECTIONS for f in fields[s])
+    raise ValueError(
+        f"sweep grid name {name!r} is not a field of the spec: allowed are seed, {allowed} "
+        "(a bare field name where it is unambiguous)"
+    )
+
+
+def grid_specs(base: RunSpec, grid: Grid | None, seeds: Iterable[int] | None = None):
+    """(point, spec) for every combination; each spec is validated (its configs name the field
+    and value of anything wrong) before the first is returned."""
+    points = grid_points(grid, seeds)
+    paths = {name: _field_path(base, name) for name in points[0]}
+    out = []
+    for point in points:
+        changes: dict[str, dict] = {}
+        for name, value in point.items():
+            section, field = paths[name]
+            changes.setdefault(section, {})[field] = value
+        top = changes.pop(None, {})
+        sections = {s: dataclasses.replace(getattr(base, s), **c) for s, c in changes.items()}
+        try:
+            spec = dataclasses.replace(base, **sections, **top)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"sweep grid point {point}: {error}") from None
+        out.append((point, spec))
+    return out
+
+
+# -- run level ---------------------------------------------------------------------------------
+
+
+def run_row(spec: RunSpec, cache_dir: str | Path) -> dict:
+    """Train (or load) one run and return its result row (without the grid values); a run that
+    raises gives a ``failed`` row with its exception line. Runs in the worker."""
+    try:
+        run = fit(spec, cache_dir=cache_dir, progress=False)
+    except Exception as error:  # a failed run is a row, the sweep goes on
+        return {"status": "failed", "error": _exception_line(error), "key": spec.key()}
+    return _history_row(run, "cached" if run.cached else "trained")
+
+
+def _history_row(run, status: str) -> dict:
+    history = run.history
+    return {
+        "status": status,
+        "error": "",
+        "steps": history.n_steps,
+        "final_loss": history.loss[-1] if history.loss else math.nan,
+        "eval_loss": history.eval_loss[-1] if history.eval_loss else math.nan,
+        "eval_accuracy": history.final_accuracy,
+        "wall_s": run.metadata.get("wall_time_s", math.nan),
+        "key": run.path.name,
+    }
+
+
+def _exception_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def sweep(
+    base: RunSpec,
+    grid: Grid | None = None,
+    *,
+    seeds: Iterable[int] | None = None,
+    executor: str = "processes",
+    workers: int | None = None,
+    address: str | None = None,
+    cluster=None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    on_result: OnResult = None,
+) -> pd.DataFrame:
+    """Train every combination of ``grid`` and ``seeds`` on ``base`` and return the table.
+
+    ``grid``: name -> list of values; a name is ``section.field`` (``train_config.lr``,
+    ``model_config.n_rec``, ``task_config.coherences``) or a bare field name that only one
+    config has (``lr``). ``seeds``: default ``[base.seed]``.
+
+    ``executor``:
+    - ``"processes"`` (default): ``workers`` one-thread worker processes (default: the cores);
+    - ``"stacked"``: the runs as stacked batches, one per group that can stack (same
+      architecture: ``fit_many``'s rules);
+    - ``"serial"``: one after another in this process;
+    - ``"auto"``: ``fit_many``'s choice (stacked where it wins, else processes);
+    - ``"dask"``: Dask distributed: a ``LocalCluster`` of ``workers`` one-thread workers
+      (default), the scheduler at ``address``, or ``cluster`` (e.g. a ``dask_jobqueue``
+      ``SLURMCluster``). Workers must see ``cache_dir`` (a shared file system on a cluster).
+
+    Runs already in the cache are loaded (``status == "cached"``), never retrained; a run that
+    raises (a ``DivergenceError``, ...) is a ``failed`` row with its error and is retried when
+    the sweep is run again. ``on_result(row)`` is called in this process as each row arrives.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"sweep executor = {executor!r} is not allowed: choose one of {EXECUTORS}")
+    if (address is not None or cluster is not None) and executor != "dask":
+        raise ValueError(
+            f"sweep: address= and cluster= are for executor='dask', not executor={executor!r}"
+        )
+    workers = _check_workers(workers)
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    points = grid_specs(base, grid, seeds)
+    rows: dict[str, dict] = {}
+    todo: dict[str, RunSpec] = {}
+    for _, spec in points:
+        key = spec.key()
+        if key in rows or key in todo:
+            continue
+        row = _cached_row(spec, cache_dir)
+        if row is None:
+            todo[key] = spec
+        else:
+            rows[key] = row
+            if on_result is not None:
+                on_result(row)
+    todo = list(todo.values())
+    if executor == "auto":
+        from rnnbook.training.many import auto_method
+
+        executor = auto_method(todo, workers) if todo else "serial"
+    if todo:
+        runner = {"stacked": _stacked, "dask": _dask}.get(executor, _each)
+        for row in runner(todo, cache_dir, executor, workers, address, cluster, progress):
+            rows[row["key"]] = row
+            if on_result is not None:
+                on_result(row)
+    return _table(points, rows)
+
+
+def _check_workers(workers) -> int:
+    if workers is None:
+        return os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"sweep workers = {workers!r} is not allowed: want an integer >= 1")
+    return workers
+
+
+def _cached_row(spec: RunSpec, cache_dir: Path) -> dict | None:
+    path = cache_dir / spec.key()
+    if not is_stored(path):
+        return None
+    try:
+        return _history_row(load_run(path, spec=spec), "cached")
+    except Exception:  # a damaged entry: fit() trains it again (with a warning)
+        return None
+
+
+def _table(points, rows: dict[str, dict]) -> pd.DataFrame:
+    import pandas as pd
+
+    records = []
+    for point, spec in points:
+        row = dict(rows[spec.key()])
+        key = row.pop("key")
+        records.append({**point, **{c: row.get(c) for c in RUN_COLUMNS}, "key": key})
+    return pd.DataFrame.from_records(records)
+
+
+def _each(todo, cache_dir, executor, workers, address, cluster, progress):
+    """One ``run_row`` per spec: in this process (serial) or in worker processes."""
+    bar = tqdm(total=len(todo), disable=not progress, desc="runs")
+    if executor == "serial" or len(todo) == 1 or workers == 1:
+        for spec in todo:
+            yield run_row(spec, cache_dir)
+            bar.update()
+        bar.close()
+        return
+    from concurrent.futures import as_completed
+
+    from rnnbook.training.many.processes import worker_futures
+
+    calls = [(spec, str(cache_dir)) for spec in todo]
+    with worker_futures(run_row, calls, workers) as futures:
+        for future in as_completed(futures):
+            yield future.result()
+            bar.update()
+    bar.close()
+
+
+def _stacked(todo, cache_dir, executor, workers, address, cluster, progress):
+    """The runs as stacked batches: one per group of runs that can stack (same architecture)."""
+    from rnnbook.training.many import fit_many
+    from rnnbook.training.many.failures import EnsembleError
+
+    for group in stack_groups(todo):
+        try:
+            fit_many(
+                group, cache_dir=cache_dir, workers=workers, method="stacked", progress=progress
+            )
+            failures = []
+        except EnsembleError as error:
+            failures = error.failures
+        for spec in group:
+            key = spec.key()
+            line = next((f for f in failures if f"key {key[:12]}" in f), None)
+            if line is not None:
+                yield {"status": "failed", "error": line.split(": ", 1)[-1], "key": key}
+            else:
+                yield _history_row(load_run(cache_dir / key, spec=spec), "trained")
+
+
+def stack_groups(specs: Sequence[RunSpec]) -> list[list[RunSpec]]:
+    """``specs`` split, in order of first appearance, into groups that can each train as one
+    stack (``rnnbook.training.many.stack_problem`` is None for each group)."""
+    from rnnbook.training.many import stack_problem
+
+    groups: list[list[RunSpec]] = []
+    for spec in specs:
+        group = next((g for g in groups if stack_problem([*g, spec]) is None), None)
+        if group is None:
+            groups.append([spec])
+        else:
+            group.append(spec)
+    return groups
+
+
+def _dask(todo, cache_dir, executor, workers, address, cluster, progress):
+    from distributed import as_completed
+
+    with dask_client(address=address, cluster=cluster, workers=workers) as client:
+        futures = [
+            client.submit(run_row, spec, str(cache_dir), key=f"rnnbook-run-{spec.key()[:24]}")
+            for spec in todo
+        ]
+        bar = tqdm(total=len(futures), disable=not progress, desc="runs")
+        for future in as_completed(futures):
+            yield future.result()
+            bar.update()
+        bar.close()
+
+
+@contextmanager
+def dask_client(*, address: str | None = None, cluster=None, workers: int | None = None):
+    """A ``distributed.Client``: on ``cluster`` (any Dask cluster object, e.g. a dask-jobqueue
+    one), on the scheduler at ``address``, or on a new ``LocalCluster`` of ``workers`` one-thread
+    worker processes (closed on exit). Prints the Dask dashboard's address."""
+    from distributed import Client, LocalCluster
+
+    if cluster is not None and address is not None:
+        raise ValueError("sweep: give address= or cluster=, not both")
+    owned = None
+    if cluster is None and address is None:
+        owned = LocalCluster(
+            n_workers=_check_workers(workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+            env=ONE_THREAD,
+        )
+    target = owned or cluster or address
+    try:
+        client = Client(target)
+    except OSError as error:
+        if owned is not None:
+            owned.close()
+        raise ValueError(
+            f"sweep: cannot reach the Dask scheduler at {address!r}: {error}"
+        ) from None
+    print(f"Dask dashboard: {client.dashboard_link}", flush=True)
+    try:
+        yield client
+    finally:
+        client.close()
+        if owned is not None:
+            owned.close()
+
+
+# -- study level -------------------------------------------------------------------------------
+
+
+def study_point_id(point: Mapping[str, object], version: str = "") -> str:
+    """A file name for one combination: ``lr=0.01,seed=3`` (made safe) plus a short hash of
+    the exact values and of ``version`` (the preset and the study's digest: notebook, presets
+    and package source), so two combinations, or one under another preset or changed code,
+    never share a name."""
+    text = ",".join(f"{name}={value}" for name, value in point.items())
+    safe = re.sub(r"[^A-Za-z0-9=.,+-]+", "_", text)[:80] or "defaults"
+    exact = json.dumps([point, version], sort_keys=True, default=str).encode()
+    return f"{safe}-{hashlib.sha256(exact).hexdigest()[:10]}"
+
+
+def run_study_point(
+    study: str, preset: str | None, point: dict, out: str, root: str | None = None, version=""
+) -> dict:
+    """Execute one combination of a study sweep and write its result (runs in the worker).
+
+    The executed notebook goes to ``out/<id>.ipynb`` and then ``out/<id>.json`` (parameters,
+    records, status), both atomically; a study that raises gives a ``failed`` row (its
+    executed notebook kept as ``<id>.failed.ipynb``), written nowhere, so it runs again."""
+    out_dir = Path(out)
+    name = study_point_id(point, version)
+    notebook = out_dir / f"{name}.ipynb"
+    start = time.perf_counter()
+    try:
+        studies.run_study(study, preset=preset, parameters=point, output=notebook, root=root)
+        records = read_records(notebook)
+    except Exception as error:  # a failed study is a row, the sweep goes on
+        line = " ".join(_exception_line(error).split())
+        return {"status": "failed", "error": line, "notebook": str(notebook), "point": point}
+    row = {
+        "status": "executed",
+        "error": "",
+        "wall_s": round(time.perf_counter() - start, 3),
+        "notebook": str(notebook),
+        "point": point,
+        "records": records,
+    }
+    write_once(out_dir / f"{name}.json", json.dumps(row, indent=1, default=_plain))
+    return row
+
+
+def _plain(value):
+    """JSON for the numpy and torch scalars a notebook records."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in a sweep result")
+
+
+def sweep_study(
+    study: str,
+    *,
+    preset: str | None = None,
+    grid: Grid | None = None,
+    seeds: Iterable[int] | None = None,
+    executor: str = "local",
+    workers: int = 1,
+    address: str | None = None,
+    cluster=None,
+    out: str | Path | None = None,
+    root: str | Path | None = None,
+    progress: bool = True,
+    on_result: OnResult = None,
+) -> pd.DataFrame:
+    """Execute ``study`` with papermill for every combination of ``grid`` and ``seeds`` (the
+    study's ``seed`` parameter), on ``preset``, and return the table of their records.
+
+    Every name and value is validated against the study's parameters and rules before anything
+    runs. Each combination writes ``out/<id>.ipynb`` and ``out/<id>.json`` (default ``out``:
+    ``_build/sweeps/<study>``); ``out/results.csv`` and ``out/results.parquet`` collect every
+    finished one. A combination whose ``<id>.json`` is there is not run again (``status ==
+    "done"``). ``executor``: ``"local"`` (``workers`` notebooks at a time on this machine; each
+    uses the cores it is given) or ``"dask"`` (as in :func:`sweep`; workers must see ``out`` and
+    the repository).
+    """
+    if executor not in STUDY_EXECUTORS:
+        raise ValueError(
+            f"sweep_study executor = {executor!r} is not allowed: choose one of {STUDY_EXECUTORS}"
+        )
+    workers = _check_workers(workers)
+    root = studies.find_root() if root is None else Path(root).resolve()
+    points = grid_points(grid, seeds)
+    for point in points:
+        try:
+            studies.resolve_parameters(study, preset, point, root=root)
+        except ValueError as error:
+            raise ValueError(f"sweep of {study!r}: {error}") from None
+    out_dir = Path(out) if out is not None else root / "_build" / "sweeps" / study
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale(out_dir)  # what killed sweeps left
+    version = f"{preset or studies.BOOK}:{studies.study_digest(study, root=root)}"
+    rows: dict[str, dict] = {}
+    todo = []
+    for point in points:
+        name = study_point_id(point, version)
+        done = out_dir / f"{name}.json"
+        if done.is_file():
+            rows[name] = json.loads(done.read_text()) | {"status": "done"}
+            if on_result is not None:
+                on_result(rows[name])
+        else:
+            todo.append(point)
+    args = (study, preset, str(out_dir), str(root), version)
+    for row in _study_rows(todo, args, executor, workers, address, cluster, progress):
+        rows[study_point_id(row["point"], version)] = row
+        if on_result is not None:
+            on_result(row)
+    table = _study_table(points, rows, version)
+    _write_tables(table, out_dir)
+    return table
+
+
+def _study_rows(todo, args, executor, workers, address, cluster, progress):
+    study, preset, out, root, version = args
+    bar = tqdm(total=len(todo), disable=not progress, desc=study)
+    if executor == "dask" and todo:
+        from distributed import as_completed
+
+        with dask_client(address=address, cluster=cluster, workers=workers) as client:
+            futures = [
+                client.submit(run_study_point, study, preset, p, out, root, version, pure=False)
+                for p in todo
+            ]
+            for future in as_completed(futures):
+                yield future.result()
+                bar.update()
+    elif workers > 1 and len(todo) > 1:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        with ThreadPoolExecutor(workers) as pool:  # each notebook runs in its own kernel
+            futures = [pool.submit(run_study_point, *args[:2], p, *args[2:]) for p in todo]
+            for future in as_completed(futures):
+                yield future.result()
+                bar.update()
+    else:
+        for point in todo:
+            yield run_study_point(study, preset, point, out, root, version)
+            bar.update()
+    bar.close()
+
+
+def _study_table(points, rows: dict[str, dict], version: str) -> pd.DataFrame:
+    import pandas as pd
+
+    records = []
+    for point in points:
+        row = rows[study_point_id(point, version)]
+        records.append(
+            {
+                **point,
+                "status": row["status"],
+                "error": row.get("error", ""),
+                **row.get("records", {}),
+                "wall_s": row.get("wall_s", math.nan),
+                "notebook": row["notebook"],
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def _write_tables(table: pd.DataFrame, out_dir: Path) -> None:
+    """``results.csv`` and ``results.parquet``, each written to a temporary name and renamed."""
+    for name, write in (("results.csv", _to_csv), ("results.parquet", _to_parquet)):
+        partial = out_dir / temporary_name(name)
+        try:
+            write(table, partial)
+            os.replace(partial, out_dir / name)
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+def _to_csv(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False)
+
+
+def _to_parquet(table: pd.DataFrame, path: Path) -> None:
+    # list-valued parameters (e.g. coherences) are stored as their JSON text
+    plain = table.apply(
+        lambda column: (
+            column.map(json.dumps)
+            if column.map(lambda v: isinstance(v, (list, tuple, dict))).any()
+            else column
+        )
+    )
+    plain.to_parquet(path, index=False)
