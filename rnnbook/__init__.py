@@ -35,7 +35,7 @@ from rnnbook.plotting import *  # noqa: F403  (every name of rnnbook.plotting.__
 from rnnbook.records import record
 from rnnbook.runs import DamagedRunError, Run, RunSpec, fit, load_run
 from rnnbook.seeding import Seeds
-from rnnbook.sweeps import sweep, sweep_study
+from rnnbook.sweeps import load_runs, sweep, sweep_study
 from rnnbook.tasks import (
     TASKS,
     PerceptualDecision,
@@ -70,7 +70,7 @@ CORE = [
     # training and runs
     "LOSSES", "OPTIMIZERS", "PENALTIES", "TrainConfig", "CurriculumConfig", "Penalty", "History",
     "DivergenceError", "train", "RunSpec", "Run", "fit", "load_run", "fit_many", "EnsembleError",
-    "DamagedRunError", "sweep", "sweep_study", "Seeds", "record",
+    "DamagedRunError", "sweep", "sweep_study", "load_runs", "Seeds", "record",
 ]  # fmt: skip
 __all__ = CORE + analysis.__all__ + plotting.__all__
 

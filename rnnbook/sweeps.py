@@ -69,15 +69,28 @@ OnResult = Callable[[dict], None] | None
 
 
 def grid_points(grid: Grid | None, seeds: Iterable[int] | None) -> list[dict]:
-    """Every combination of ``grid`` (name -> values) and ``seeds``, seeds innermost; each a
-    dict name -> value with ``seed`` last. ValueError for an empty or non-list value list."""
+    """Every combination of ``grid`` and ``seeds``, seeds innermost; each a dict name -> value
+    with ``seed`` last. ``grid`` maps a name to its values, or a tuple of names to tuples of
+    values that go together (``("optimizer", "lr"): [("eg", 0.2), ("sgd", 0.1)]``: one axis,
+    not a product). ValueError for an empty or non-list value list, or a linked value of the
+    wrong length."""
     grid = dict(grid or {})
-    for name, values in grid.items():
+    for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
             raise ValueError(
-                f"sweep grid {name!r} = {values!r} is not allowed: want a non-empty list of values"
+                f"sweep grid {key!r} = {values!r} is not allowed: want a non-empty list of values"
             )
-    if "seed" in grid and seeds is not None:
+        if isinstance(key, tuple):
+            for value in values:
+                if not isinstance(value, (tuple, list)) or len(value) != len(key):
+                    raise ValueError(
+                        f"sweep grid {key!r} has the value {value!r}: want one tuple of "
+                        f"{len(key)} values per point, one for each of {key}"
+                    )
+    names = [n for key in grid for n in (key if isinstance(key, tuple) else (key,))]
+    if len(set(names)) != len(names):
+        raise ValueError(f"sweep grid names {names} repeat a name: give each once")
+    if "seed" in names and seeds is not None:
         raise ValueError("sweep: give the seeds either as grid 'seed' or as seeds=, not both")
     seeds = None if seeds is None else list(seeds)
     if seeds is not None:
@@ -86,8 +99,13 @@ def grid_points(grid: Grid | None, seeds: Iterable[int] | None) -> list[dict]:
         for seed in seeds:
             check_seed(seed, "sweep seed")
         grid["seed"] = seeds
-    names = list(grid)
-    return [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
+    points = []
+    for combination in itertools.product(*grid.values()):
+        point = {}
+        for key, value in zip(grid, combination, strict=True):
+            point.update(zip(key, value, strict=True) if isinstance(key, tuple) else {key: value})
+        points.append(point)
+    return points
 
 
 def _field_path(base: RunSpec, name: str) -> tuple[str | None, str]:
@@ -236,6 +254,16 @@ def sweep(
             if on_result is not None:
                 on_result(row)
     return _table(points, rows)
+
+
+def load_runs(table: pd.DataFrame, *, cache_dir: str | Path | None = None) -> list:
+    """The stored ``Run`` of every row of a ``sweep`` table that finished (None for a failed
+    row), in the table's order: the trained networks and histories behind the numbers."""
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return [
+        None if row.status == "failed" else load_run(cache_dir / row.key)
+        for row in table.itertuples()
+    ]
 
 
 def _check_workers(workers) -> int:

@@ -57,6 +57,32 @@ def test_grid_names_resolve_to_config_fields():
     assert spec.task_config == BASE.task_config
 
 
+def test_linked_grid_names_vary_together():
+    grid = {("optimizer", "lr"): [("adam", 0.1), ("adam", 0.2)], "n_rec": [8, 12]}
+    points = sweeps.grid_points(grid, seeds=[0])
+    assert points == [
+        {"optimizer": "adam", "lr": 0.1, "n_rec": 8, "seed": 0},
+        {"optimizer": "adam", "lr": 0.1, "n_rec": 12, "seed": 0},
+        {"optimizer": "adam", "lr": 0.2, "n_rec": 8, "seed": 0},
+        {"optimizer": "adam", "lr": 0.2, "n_rec": 12, "seed": 0},
+    ]
+    specs = [spec for _, spec in sweeps.grid_specs(BASE, grid, seeds=[0])]
+    assert [(s.train_config.lr, s.model_config.n_rec) for s in specs] == [
+        (0.1, 8), (0.1, 12), (0.2, 8), (0.2, 12)
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match=r"want one tuple of 2 values per point"):
+        sweeps.grid_points({("optimizer", "lr"): [("adam",)]}, None)
+    with pytest.raises(ValueError, match=r"repeat a name"):
+        sweeps.grid_points({("lr", "n_rec"): [(0.1, 8)], "lr": [0.2]}, None)
+
+
+def test_load_runs_gives_the_run_behind_each_row(serial_table):
+    table, cache = serial_table
+    loaded = sweeps.load_runs(table, cache_dir=cache)
+    assert [run.path.name for run in loaded] == table.key.tolist()
+    assert [run.history.loss[-1] for run in loaded] == table.final_loss.tolist()
+
+
 @pytest.mark.parametrize(
     "grid, seeds, message",
     [
