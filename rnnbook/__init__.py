@@ -37,7 +37,12 @@ from rnnbook.runs import DamagedRunError, Run, RunSpec, fit, load_run
 from rnnbook.seeding import Seeds
 from rnnbook.sweeps import load_runs, sweep, sweep_study
 from rnnbook.tasks import (
+    MODCOG_TASKS,
     TASKS,
+    ModCog,
+    ModCogConfig,
+    NeurogymConfig,
+    NeurogymTask,
     PerceptualDecision,
     PerceptualDecisionConfig,
     PsychRNNPerceptual,
@@ -65,6 +70,7 @@ CORE = [
     # tasks
     "TASKS", "Task", "Trials", "make_task", "PerceptualDecision", "PerceptualDecisionConfig",
     "PulseIntegration", "PulseIntegrationConfig", "PsychRNNPerceptual", "PsychRNNPerceptualConfig",
+    "NeurogymTask", "NeurogymConfig", "ModCog", "ModCogConfig", "MODCOG_TASKS",
     # models
     "PARTS", "ModelConfig", "RateRNN", "Rollout", "Weights", "Lesion", "Clamp", "Perturb", "Gain",
     # training and runs

@@ -241,8 +241,8 @@ def test_a_model_whose_inputs_do_not_fit_the_task_is_refused_by_train():
     "task, loss, fitting",
     [
         (PULSE, "cross_entropy", "('mse',)"),
-        (PSYCHRNN, "cross_entropy", "('mse',)"),
-        (TASK, "mse", "('cross_entropy',)"),
+        (PSYCHRNN, "modcog", "('mse',)"),
+        (TASK, "mse", "('cross_entropy', 'modcog')"),
     ],
 )
 def test_a_loss_that_does_not_fit_the_targets_is_refused_by_train(task, loss, fitting):

@@ -171,9 +171,18 @@ STACKED_PARTS = {
         "free": [{}],
         "nonnegative": [{}],
         "excitatory": [{"model": {"recurrence": "dale"}, "member": {"e_frac": 0.5}}],
+        "e_only": [{"model": {"recurrence": "dale"}, "member": {"e_frac": 0.5}}],
     },
     "noise": {"gaussian": [{"member": {"sigma_rec": 0.2, "sigma_in": 0.05}}]},
     "gate": {"none": [{}]},
+    "init": {
+        "gaussian": [{"member": {"init": "eirnn"}}],
+        "eirnn": [{"model": {"recurrence": "dale", "e_units": "random"}}],
+    },
+    "init_norm": {
+        "spectral_radius": [{}],
+        "singular_value": [{"member": {"init_norm": "spectral_radius", "spectral_radius": 0.8}}],
+    },
 }
 REFUSED_PARTS = {"gate": {"multiplicative": "ModelConfig.gate = 'multiplicative'"}}
 STACKED_TRAINING = {  # TrainConfig field -> registered name -> cases
@@ -182,12 +191,33 @@ STACKED_TRAINING = {  # TrainConfig field -> registered name -> cases
             {"train": {"penalties": (Penalty("contrastive_margin", 0.5, margin=2.0),)}}
         ],
         "rate_l1": [{"train": {"penalties": (Penalty("rate_l1", 0.1),)}}],
+        "row_sum": [
+            {
+                "model": {"recurrence": "dale"},
+                "train": {"penalties": (Penalty("row_sum", 0.5),)},
+                "member": {"e_frac": 0.5},
+            },
+            {"id": "net", "train": {"penalties": (Penalty("row_sum", 0.5, per_sign=False),)}},
+        ],
+        "fixation_down": [{"train": {"penalties": (Penalty("fixation_down", 0.5),)}}],
     },
     "loss": {
-        "cross_entropy": [{}],
+        "cross_entropy": [{"train": {"label_smoothing": 0.1}}],
         "mse": [{"train": {"loss": "mse"}, "task": "pulse_integration"}],
+        "modcog": [{"train": {"loss": "modcog", "label_smoothing": 0.1}}],
     },
-    "optimizer": {"adam": [{}]},
+    "optimizer": {
+        "adam": [{}],
+        "sgd": [{"model": {"recurrence": "dale"}, "train": {"optimizer": "sgd", "lr": 0.05}}],
+        "eg": [
+            {
+                "id": "dale",
+                "model": {"recurrence": "dale", "e_units": "random"},
+                "train": {"optimizer": "eg", "lr": 0.2, "lr_other": 0.05, "weight_decay": 1e-3},
+            },
+            {"id": "dense", "train": {"optimizer": "eg", "lr": 0.2, "eg_momentum": 0.5}},
+        ],
+    },
 }
 TRAINING_REGISTRIES = {"penalties": PENALTIES, "loss": LOSSES, "optimizer": OPTIMIZERS}
 STACKED_OPTIONS = {  # fields that are no registered part

@@ -30,6 +30,24 @@ VARIANTS = {
         },
     ],
     "psychrnn_perceptual": [{"dt": 20.0, "trial_ms": 1000.0, "coherences": (0.2, 0.6)}],
+    "neurogym": [
+        {"env": "yang19.dms-v0", "dt": 50.0},  # two modality envs, string ground truth
+        {"env": "yang19.go-v0", "env_kwargs": {"dim_ring": 8}, "pool": 40, "pool_part": "val"},
+    ],
+    "modcog": [
+        {"tasks": ("dm1", "dm2", "dms", "dnms", "ctxdlydm1"), "labels": "clean"},  # seed 000's t_5
+        {
+            "tasks": ("goseqr", "dlygointl", "dmsintr", "rtantiseql"),
+            "mix": "round_robin",
+            "dt": 50.0,
+        },
+        {
+            "tasks": ("dnmc", "multidm"),
+            "pool": 40,
+            "pool_part": "train",
+            "match_delay": "per_trial",
+        },
+    ],
 }
 
 # The periods the loss judges: the mask is nonzero exactly on their union.
@@ -37,6 +55,8 @@ JUDGED_PERIODS = {
     "perceptual_decision": ("decision",),
     "pulse_integration": ("response",),
     "psychrnn_perceptual": ("delay", "decision"),
+    "neurogym": ("decision",),
+    "modcog": ("decision",),
 }
 
 BATCH = 16

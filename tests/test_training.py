@@ -177,8 +177,8 @@ def test_bad_penalty_and_optimizer_settings_name_the_field():
         Penalty("l3", 1.0)
     with pytest.raises(ValueError, match=r"option 'width' is not allowed.*\['margin'\]"):
         Penalty("contrastive_margin", 1.0, width=2.0)
-    with pytest.raises(ValueError, match=r"TrainConfig.optimizer = 'sgd'.*adam"):
-        TrainConfig(optimizer="sgd")
+    with pytest.raises(ValueError, match=r"TrainConfig.optimizer = 'lbfgs'.*adam"):
+        TrainConfig(optimizer="lbfgs")
     with pytest.raises(ValueError, match=r"TrainConfig.batch_size = 4.5.*integer"):
         TrainConfig(batch_size=4.5)
 
@@ -216,7 +216,8 @@ def test_the_adam_entry_equals_torch_adam():
     ours, theirs = (torch.randn(3, 4, generator=gen) for _ in range(2))
     theirs = ours.clone().requires_grad_()
     reference = torch.optim.Adam([theirs], lr=0.01, weight_decay=0.1)
-    adam = OPTIMIZERS["adam"]([ours[None]], lr=[0.01], weight_decay=[0.1])
+    config = TrainConfig(lr=0.01, weight_decay=0.1)
+    adam = OPTIMIZERS["adam"]([ours[None]], ["weight"], [config])
     for _ in range(5):
         grad = torch.randn(3, 4, generator=gen)
         theirs.grad = grad.clone()

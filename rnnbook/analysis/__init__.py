@@ -4,7 +4,8 @@ One idea per module: ``evaluation`` (running a model on test trials), ``choices`
 ``psychometric``, ``accuracy``, ``precision`` (regression error), ``pca``, ``regimes``
 (spontaneous and memory activity), ``weights`` (weight-vector geometry), ``geometry`` (class
 separation), ``fixed_points``, ``perturbation`` (saliency and lesions), ``clamps``,
-``statistics``; ``results`` saves and loads every result object.
+``statistics``, ``learning`` (summary numbers of a training run); ``results`` saves and loads
+every result object.
 """
 
 from rnnbook.analysis.accuracy import ConditionAccuracy, accuracy_by_condition
@@ -28,6 +29,13 @@ from rnnbook.analysis.evaluation import (
 from rnnbook.analysis.fixed_point_result import FixedPoints
 from rnnbook.analysis.fixed_points import find_fixed_points, sample_states
 from rnnbook.analysis.geometry import ClassSeparation, class_separation
+from rnnbook.analysis.learning import (
+    area_under_learning_curve,
+    effective_nonzero_fraction,
+    spectral_gap,
+    steps_to_threshold,
+    time_to_plateau,
+)
 from rnnbook.analysis.pca import (
     PCA,
     TrajectoryPCA,
@@ -85,6 +93,7 @@ __all__ = [
     "SignedRates",
     "TrajectoryPCA",
     "accuracy_by_condition",
+    "area_under_learning_curve",
     "at_dt",
     "choice_log_prob",
     "clamp_swing",
@@ -92,6 +101,7 @@ __all__ = [
     "components_for_variance",
     "correct_log_prob",
     "correlation",
+    "effective_nonzero_fraction",
     "evaluate",
     "evaluate_on",
     "evaluation_of",
@@ -119,8 +129,11 @@ __all__ = [
     "sample_trials",
     "signed_mean_rates",
     "signed_ratios_over_signs",
+    "spectral_gap",
     "spontaneous_pca",
     "spontaneous_rates",
+    "steps_to_threshold",
+    "time_to_plateau",
     "trajectory_pca",
     "unit_lesion_costs",
     "weight_correlation",

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from rnnbook.models.parts import PARTS
+from rnnbook.models.weights import NEEDS_POPULATIONS
 from rnnbook.validation import (
     check_choice,
     check_integer,
@@ -41,12 +42,19 @@ class ModelConfig:
     rate_max: float = 60.0  # saturation rate of activation="saturating"
     recurrence: str = "dense"  # dense | dale (column-wise signs) | low_rank (m n^T + M N^T)
     train_recurrent: bool = True  # False: recurrent weights stay at their initial values
-    spectral_radius: float = 1.0  # initial spectral radius of the effective recurrent weights
+    spectral_radius: float = 1.0  # initial norm (init_norm) of the effective recurrent weights
+    # weight initialisation (models.init): gaussian | eirnn (seed 000's: kaiming-uniform, column
+    # signs, columns divided by their mean |w|; input kaiming-, readout xavier-uniform)
+    init: str = "gaussian"
+    # what spectral_radius sets: spectral_radius (largest |eigenvalue|) | singular_value
+    # (largest singular value, seed 000's "spectral radius")
+    init_norm: str = "spectral_radius"
     e_frac: float = 0.8  # fraction of excitatory units (recurrence="dale")
     e_units: str = "first"  # which units are excitatory: first | random (a permutation)
     rank: int = 1  # r of recurrence="low_rank": W = m n^T + M N^T, M and N with r columns
     input_weights: str = "free"  # free | nonnegative
-    readout_weights: str = "free"  # free | nonnegative | excitatory (non-negative, E units only)
+    # free | nonnegative | excitatory (non-negative, E units only) | e_only (free, E units only)
+    readout_weights: str = "free"
     noise: str = "gaussian"  # noise model (models.noise)
     sigma_rec: float = 0.0  # recurrent noise: sqrt(2 alpha) sigma_rec per step on the state
     sigma_in: float = 0.0  # input noise: sqrt(2 / alpha) sigma_in per step on each input
@@ -120,11 +128,17 @@ class ModelConfig:
                 f"among ModelConfig.n_rec = {self.n_rec!r} (ModelConfig.recurrence = 'dale'): "
                 "choose e_frac and n_rec so both populations are non-empty"
             )
-        if self.readout_weights == "excitatory" and self.recurrence != "dale":
+        if self.readout_weights in NEEDS_POPULATIONS and self.recurrence != "dale":
             raise ValueError(
-                "ModelConfig.readout_weights = 'excitatory' is not allowed with "
+                f"ModelConfig.readout_weights = {self.readout_weights!r} is not allowed with "
                 f"ModelConfig.recurrence = {self.recurrence!r}: it needs recurrence = 'dale' "
                 "(the populations)"
+            )
+        if self.init == "eirnn" and self.recurrence == "low_rank":
+            raise ValueError(
+                "ModelConfig.init = 'eirnn' is not allowed with ModelConfig.recurrence = "
+                "'low_rank' (it initialises a full matrix, not factors): want init = 'gaussian', "
+                "or recurrence dense or dale"
             )
         if self.recurrence == "low_rank" and self.rank + 1 > self.n_rec:
             raise ValueError(

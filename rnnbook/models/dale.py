@@ -4,8 +4,12 @@ Reparameterisation ``W = |W_raw| * sign[pre]`` (Song, Yang & Wang 2016): the raw
 free, the effective weight keeps its column signs after any optimiser step. A fraction
 ``e_frac`` of the units is excitatory: the first ones (``e_units="first"``) or a random
 permutation drawn from the initialisation generator (``"random"``, as seed 000's EIRNN).
-Initialisation draws magnitudes, scales inhibitory columns so every row sums to zero in
-expectation (E/I balance), then sets the spectral radius.
+Initialisation (``models.init``): the scheme ``ModelConfig.init`` draws the weights, then the
+permutation is drawn, the scheme gives them the column signs (the default balances E and I
+per row in expectation), and they are scaled to ``spectral_radius`` in ``init_norm``.
+
+Under gradient descent a raw weight may cross zero: its effective weight is then the
+reflection ``|w| * sign`` of the step's result, seed 000's ``project_EI_`` after a GD step.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnbook.models.init import scale_to_radius
+from rnnbook.models.init import INITS, scale_to_norm
 
 
 def dale_signs(
@@ -34,11 +38,12 @@ class DaleRecurrence(nn.Module):
     def __init__(self, config, *, generator: torch.Generator):
         super().__init__()
         n_rec, n_e = config.n_rec, config.n_excitatory
-        magnitude = torch.randn(n_rec, n_rec, generator=generator).abs() / n_rec**0.5
+        init = INITS[config.init]
+        draw = init.recurrent(config, generator)
         permute = generator if config.e_units == "random" else None
         self.register_buffer("sign", dale_signs(n_rec, n_e, generator=permute))
-        magnitude[:, self.sign < 0] *= n_e / (n_rec - n_e)  # balance E and I per row
-        signed = scale_to_radius(magnitude * self.sign, config.spectral_radius)
+        signed = init.signed(draw, self.sign)
+        signed = scale_to_norm(signed, config.spectral_radius, config.init_norm)
         self.weight_raw = nn.Parameter(signed.abs())
 
     @property

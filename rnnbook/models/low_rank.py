@@ -4,7 +4,9 @@ m, n: [n_rec, 1] and M, N: [n_rec, rank], so rank(W) <= rank + 1 for any paramet
 (Mastrogiuseppe & Ostojic 2018; the structure of seed 004's ``LowRankRecurrentLayer``). The
 dynamics then live in the span of the columns of m and M (plus the inputs), which makes them
 readable in a few dimensions. Initialisation: Gaussian factors, rescaled together so that W
-starts at the config's spectral radius (the scale split evenly between left and right).
+starts at the config's spectral radius in its ``init_norm`` (the scale split evenly between
+left and right); the ``init`` scheme "eirnn" does not apply to factors (``ModelConfig``
+refuses it).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnbook.models.init import spectral_radius
+from rnnbook.models.init import INIT_NORMS
 
 
 class LowRankRecurrence(nn.Module):
@@ -23,7 +25,8 @@ class LowRankRecurrence(nn.Module):
         n_rec, rank = config.n_rec, config.rank
         left = torch.randn(n_rec, rank + 1, generator=generator) / n_rec**0.5
         right = torch.randn(n_rec, rank + 1, generator=generator)
-        scale = (config.spectral_radius / spectral_radius(left @ right.T)) ** 0.5
+        norm = INIT_NORMS[config.init_norm]
+        scale = (config.spectral_radius / norm(left @ right.T)) ** 0.5
         left, right = left * scale, right * scale
         self.m, self.M = nn.Parameter(left[:, :1]), nn.Parameter(left[:, 1:])
         self.n, self.N = nn.Parameter(right[:, :1]), nn.Parameter(right[:, 1:])

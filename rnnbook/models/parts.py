@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rnnbook.models.dale import DaleRecurrence
 from rnnbook.models.gating import GATES
+from rnnbook.models.init import INIT_NORMS, INITS
 from rnnbook.models.low_rank import LowRankRecurrence
 from rnnbook.models.noise import NOISES
 from rnnbook.models.rates import RATE_FUNCTIONS
@@ -25,4 +26,6 @@ PARTS = {
     "readout_weights": READOUT_WEIGHTS,
     "noise": NOISES,
     "gate": GATES,
+    "init": INITS,
+    "init_norm": INIT_NORMS,
 }

@@ -23,7 +23,7 @@ from torch import nn
 
 from rnnbook.models.config import ModelConfig
 from rnnbook.models.fixed import freeze
-from rnnbook.models.init import gaussian
+from rnnbook.models.init import INITS
 from rnnbook.models.interventions import Intervention, compile_interventions
 from rnnbook.models.parts import PARTS
 from rnnbook.seeding import Seeds, device_generator
@@ -68,8 +68,8 @@ class RateRNN(nn.Module):
         seeds = Seeds.from_seed(seed)
         gen = seeds.generator("init")
         self.noise_generator = seeds.generator("noise")
-        w_in = gaussian(config.n_rec, config.n_in, generator=gen)
-        w_out = gaussian(config.n_out, config.n_rec, generator=gen)
+        init = INITS[config.init]
+        w_in, w_out = init.input(config, gen), init.readout(config, gen)
         self.recurrence = PARTS["recurrence"][config.recurrence](config, generator=gen)
         if not config.train_recurrent:
             freeze(self.recurrence)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnbook.models.init import gaussian, scale_to_radius
+from rnnbook.models.init import INITS, scale_to_norm
 
 
 class DenseRecurrence(nn.Module):
-    """Unconstrained recurrent weights, initialised Gaussian at a given spectral radius."""
+    """Unconstrained recurrent weights, drawn by the config's ``init`` scheme and scaled to its
+    ``spectral_radius`` (in ``init_norm``)."""
 
     signs = None
 
     def __init__(self, config, *, generator: torch.Generator):
         super().__init__()
-        w = gaussian(config.n_rec, config.n_rec, generator=generator)
-        self.weight = nn.Parameter(scale_to_radius(w, config.spectral_radius))
+        init = INITS[config.init]
+        w = init.signed(init.recurrent(config, generator), None)
+        self.weight = nn.Parameter(scale_to_norm(w, config.spectral_radius, config.init_norm))
 
     def effective_weight(self) -> torch.Tensor:
         return self.weight

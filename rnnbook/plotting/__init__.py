@@ -23,6 +23,12 @@ from rnnbook.plotting.psychometric import plot_psychometric
 from rnnbook.plotting.style import REGIME_COLORS, STYLE_PATH, color_for, colors_for, use_style
 from rnnbook.plotting.sweeps import plot_sweep
 from rnnbook.plotting.trajectories import plot_trajectories
+from rnnbook.plotting.weights import (
+    plot_group_curves,
+    plot_singular_values,
+    plot_weight_magnitudes,
+    plot_weight_signs,
+)
 
 __all__ = [
     "REGIME_COLORS",
@@ -35,6 +41,7 @@ __all__ = [
     "plot_against_precision",
     "plot_explained_variance",
     "plot_fixed_points",
+    "plot_group_curves",
     "plot_learning_curves",
     "plot_lesion_comparison",
     "plot_lesion_cost",
@@ -46,7 +53,10 @@ __all__ = [
     "plot_saliency",
     "plot_sweep",
     "plot_seed_histories",
+    "plot_singular_values",
     "plot_targeted_vs_random",
     "plot_trajectories",
+    "plot_weight_magnitudes",
+    "plot_weight_signs",
     "use_style",
 ]

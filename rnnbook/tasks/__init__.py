@@ -1,6 +1,8 @@
 """Cognitive tasks: one task per module on :class:`~rnnbook.tasks.base.Task`; ``TASKS`` by name."""
 
 from rnnbook.tasks.base import Task, TaskConfig, TimedTask, Trials
+from rnnbook.tasks.modcog import MODCOG_TASKS, ModCog, ModCogConfig
+from rnnbook.tasks.neurogym_tasks import NeurogymConfig, NeurogymTask
 from rnnbook.tasks.perceptual import PerceptualDecision, PerceptualDecisionConfig
 from rnnbook.tasks.psychrnn_perceptual import PsychRNNPerceptual, PsychRNNPerceptualConfig
 from rnnbook.tasks.pulse import PulseIntegration, PulseIntegrationConfig
@@ -9,6 +11,8 @@ TASKS: dict[str, type[Task]] = {
     PerceptualDecision.name: PerceptualDecision,
     PulseIntegration.name: PulseIntegration,
     PsychRNNPerceptual.name: PsychRNNPerceptual,
+    NeurogymTask.name: NeurogymTask,
+    ModCog.name: ModCog,
 }
 
 
@@ -20,7 +24,12 @@ def make_task(name: str, config: TaskConfig | None = None) -> Task:
 
 
 __all__ = [
+    "MODCOG_TASKS",
     "TASKS",
+    "ModCog",
+    "ModCogConfig",
+    "NeurogymConfig",
+    "NeurogymTask",
     "PerceptualDecision",
     "PerceptualDecisionConfig",
     "PsychRNNPerceptual",

@@ -7,6 +7,7 @@ returns :class:`Trials`. Tensors are batch-first: ``[B, T, channels]``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -100,8 +101,10 @@ class Task:
 
     Subclasses set ``config_class`` and the sizes ``n_in`` / ``n_out``; classification tasks
     set ``n_classes`` and implement :meth:`choices` (the network's choice per trial) and
-    :meth:`correct_choices` so that accuracy is defined. ``periods_tile_trial`` says whether
-    the periods of its :class:`Trials` cover every step of each trial up to its end.
+    :meth:`correct_choices` so that accuracy is defined; :meth:`accuracy` is the task's own
+    accuracy measure (from those choices unless a task judges otherwise, e.g. per decision
+    step). ``periods_tile_trial`` says whether the periods of its :class:`Trials` cover every
+    step of each trial up to its end.
     ``target_kind`` declares what its ``Trials.targets`` hold (a key of ``TARGET_KINDS``):
     ``"classes"`` ([B, T] class indices) or ``"values"`` ([B, T, n_out]); each loss says which
     kind it needs (``training.losses.LOSSES``).
@@ -135,6 +138,23 @@ class Task:
 
     def sample(self, batch_size: int, *, generator: torch.Generator) -> Trials:
         raise NotImplementedError
+
+    def accuracy(self, outputs: torch.Tensor, trials: Trials) -> torch.Tensor:
+        """The task's own accuracy of ``outputs`` [B, T, n_out] on ``trials``: a float tensor
+        scalar on ``outputs``' device. By default the fraction of trials whose choice is correct,
+        ``(choices == correct_choices).float().mean()``, for tasks with :meth:`choices`; NaN for
+        tasks without. Tasks judged per step override it (neurogym and Mod-Cog tasks: the
+        fraction of decision steps whose largest output is the target class)."""
+        if not hasattr(self, "choices"):
+            return torch.tensor(math.nan, device=outputs.device)
+        choices = self.choices(outputs, trials)
+        return (choices == self.correct_choices(trials).to(choices.device)).float().mean()
+
+    def held_out(self) -> Task:
+        """The task whose trials validate a network trained on this one: itself (fresh trials
+        from another generator), unless the task draws from a fixed pool of trials, whose
+        held-out part it then returns (neurogym and Mod-Cog tasks with ``pool_part="train"``)."""
+        return self
 
     def with_config(self, **changes) -> Task:
         """The same task with some config fields changed (validated again); ValueError naming

@@ -16,6 +16,7 @@ from rnnbook.validation import (
     check_number,
     check_positive,
     check_range,
+    check_type,
     config_from_dict,
 )
 
@@ -78,11 +79,20 @@ class CurriculumConfig:
 class TrainConfig:
     n_steps: int = 2000  # training steps (one batch each)
     batch_size: int = 64  # trials per step
-    optimizer: str = "adam"  # a registered optimiser (training.optimizers.OPTIMIZERS)
-    lr: float = 1e-3  # learning rate, in (0, MAX_LR]
-    weight_decay: float = 0.0  # L2 weight decay (added to the gradient)
+    optimizer: str = "adam"  # a registered optimiser (training.optimizers): adam | sgd | eg
+    lr: float = 1e-3  # learning rate, in (0, MAX_LR] (eg: of the recurrent weights)
+    weight_decay: float = 0.0  # L2 weight decay (added to the gradient; eg: wd |w| to g_mag)
     grad_clip: float | None = 1.0  # max gradient norm (None: no clipping)
-    loss: str = "cross_entropy"  # a registered loss (training.losses.LOSSES): cross_entropy | mse
+    # optimiser options, each used only by the optimisers named (the others ignore it):
+    momentum: float = 0.9  # sgd, and eg's other parameters: heavy-ball momentum in [0, 1)
+    lr_other: float | None = None  # eg: learning rate of the non-recurrent parameters (None: lr)
+    eg_momentum: float = 0.0  # eg: momentum of the recurrent weights' g_mag, in [0, 1)
+    min_magnitude: float = 1e-6  # eg: the smallest |w| of a recurrent weight (0: no floor)
+    loss: str = "cross_entropy"  # a registered loss (training.losses): cross_entropy | mse | modcog
+    label_smoothing: float = 0.0  # cross_entropy, modcog: torch's label smoothing, in [0, 1]
+    # record the accuracy of every training batch in History.accuracy (what seed 000's
+    # learning-speed metrics read: steps_to_threshold, area_under_learning_curve)
+    record_accuracy: bool = False
     # terms added to the loss, each Penalty(name, weight, **options) (training.penalties)
     penalties: tuple[Penalty, ...] = ()
     eval_every: int = 100  # evaluate on held-out trials every this many steps
@@ -101,6 +111,13 @@ class TrainConfig:
             check_integer(self, name, minimum=1)
         check_range(self, "lr", 0.0, MAX_LR, closed="right")
         check_nonnegative(self, "weight_decay")
+        check_type(self, "record_accuracy", bool)
+        for name in ("momentum", "eg_momentum"):
+            check_range(self, name, 0.0, 1.0, closed="left")
+        if self.lr_other is not None:
+            check_range(self, "lr_other", 0.0, MAX_LR, closed="right")
+        check_nonnegative(self, "min_magnitude")
+        check_range(self, "label_smoothing", 0.0, 1.0)
         if self.grad_clip is not None:
             check_positive(self, "grad_clip")
         check_choice(self, "loss", LOSSES)

@@ -14,6 +14,9 @@ class History:
     grad_norm:           every training step: gradient norm before clipping.
     param_grad_norm:     every training step: each trained parameter's gradient norm before
                          clipping, by parameter name (empty for histories that predate it).
+    accuracy:            every training step: the task's accuracy on that step's batch, before
+                         the update (NaN for tasks without choices; empty for histories that
+                         predate it).
     eval_step:           the steps at which the model was evaluated on held-out trials;
     eval_loss, eval_accuracy: the loss and accuracy there (accuracy NaN for regression).
     events:              (step, text) pairs, e.g. a curriculum lowering its coherence.
@@ -29,6 +32,7 @@ class History:
     eval_accuracy: list[float] = field(default_factory=list)
     events: list[tuple[int, str]] = field(default_factory=list)
     param_grad_norm: dict[str, list[float]] = field(default_factory=dict)
+    accuracy: list[float] = field(default_factory=list)
     wall_s: float = math.nan
 
     @property

@@ -4,17 +4,20 @@ A *network* here is anything with
 
 - ``forward(trials: list[Trials], generators: list[Generator]) -> list[Rollout]``: one rollout
   per member, each on its own trials with noise from its own generator;
+- ``weights() -> list[Weights]``: each member's effective weights (differentiable), asked for
+  only when a penalty reads them;
 - ``params``: the trainable leaf tensors; ``names``: their parameter names;
 - ``members(t)``: a tensor laid out as ``params`` (a parameter or its gradient) seen with the
   member axis first, ``[K, ...]`` (a single network: ``t[None]``).
 
 One step (``training_step``): sample each member's trials, forward, loss and penalties
-(``objective``), backward, each member's gradient norm and clipping (``clip_grad_norms``);
-then the caller checks each member for divergence (``check_divergence``) before the optimiser
-steps (so a member that diverges keeps the parameters it had), steps the optimiser and records
-the step (``record_step``). An update from a finite gradient cannot make a weight non-finite:
-an Adam step moves each weight by at most about 3 lr, and ``TrainConfig.lr`` is at most
-``training.config.MAX_LR``. Evaluation on held-out trials: ``evaluate_members``.
+(``objective``), the accuracy on the batch (``accuracy_of``), backward, each member's gradient
+norm and clipping (``clip_grad_norms``); then the caller checks each member for divergence
+(``check_divergence``) before the optimiser steps (so a member that diverges keeps the
+parameters it had), steps the optimiser and records the step (``record_step``). An update from
+a finite gradient cannot make a weight non-finite: an Adam step moves each weight by at most
+about 3 lr, ``TrainConfig.lr`` is at most ``training.config.MAX_LR``, and sgd and eg keep
+every weight within float32's range. Evaluation on held-out trials: ``evaluate_members``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from rnnbook.seeding import Seeds, device_generator
 from rnnbook.tasks import Task
 from rnnbook.training.config import TrainConfig
 from rnnbook.training.history import History
-from rnnbook.training.losses import LOSSES
+from rnnbook.training.losses import loss_of
 
 DIVERGENCE_FLOOR = 1e-3  # the smallest first-step loss that TrainConfig.divergence_factor scales
 
@@ -77,32 +80,64 @@ class Member:
         return self.failure is None
 
 
-def objective(config: TrainConfig, task: Task, trials, rollout) -> torch.Tensor:
-    """The loss of one network on one batch: the task loss plus every penalty."""
-    loss = LOSSES[config.loss](rollout.outputs, trials.targets, trials.mask)
+def objective(config: TrainConfig, task: Task, trials, rollout, weights=None) -> torch.Tensor:
+    """The loss of one network on one batch: the task loss plus every penalty (``weights``: the
+    network's effective weights, for the penalties that read them)."""
+    loss = loss_of(config, trials, rollout.outputs)
     for penalty in config.penalties:
-        loss = loss + penalty(trials, rollout, task)
+        loss = loss + penalty(trials, rollout, task, weights)
     return loss
+
+
+def accuracy_of(task: Task, outputs: torch.Tensor, trials) -> torch.Tensor | float:
+    """The task's accuracy on a batch: ``task.accuracy(outputs, trials)`` where the task has it,
+    else the fraction of trials whose ``task.choices`` equal ``task.correct_choices``; NaN for
+    a task without choices. A tensor (no device sync) or a float."""
+    accuracy = getattr(task, "accuracy", None)
+    if accuracy is not None:
+        return accuracy(outputs, trials)
+    if not hasattr(task, "choices"):
+        return math.nan
+    correct = task.choices(outputs, trials) == task.correct_choices(trials)
+    return correct.float().mean()
+
+
+def _as_tensor(values: list, device) -> torch.Tensor:
+    """[K] float32 from a list of floats and 0-d tensors."""
+    if all(not isinstance(v, torch.Tensor) for v in values):
+        return torch.tensor([float(v) for v in values])
+    return torch.stack(
+        [torch.as_tensor(v, dtype=torch.float32, device=device).reshape(()) for v in values]
+    )
 
 
 @dataclass
 class StepResult:
     """losses [K]; grad_norms [K] before clipping; param_norms [K, P] each parameter's
-    gradient norm before clipping (NaN for a member whose loss was not finite)."""
+    gradient norm before clipping (NaN for a member whose loss was not finite); accuracies [K]
+    each member's accuracy on its batch (``accuracy_of``)."""
 
     losses: torch.Tensor
     grad_norms: torch.Tensor
     param_norms: torch.Tensor
+    accuracies: torch.Tensor
 
 
 def training_step(network, members: list[Member], device) -> StepResult:
     """Sample, forward, objective, backward and clip, for every member at once."""
     trials = [m.task.sample(m.config.batch_size, generator=m.trials).to(device) for m in members]
     rollouts = network.forward(trials, [m.noise for m in members])
+    reads = any(p.needs_weights for m in members for p in m.config.penalties)
+    weights = network.weights() if reads else [None] * len(members)
     losses = [
-        objective(m.config, m.task, tr, ro)
-        for m, tr, ro in zip(members, trials, rollouts, strict=True)
+        objective(m.config, m.task, tr, ro, w)
+        for m, tr, ro, w in zip(members, trials, rollouts, weights, strict=True)
     ]
+    with torch.no_grad():  # only where asked for: a few small ops a step (7-20 % at n_rec 32)
+        accuracies = [
+            accuracy_of(m.task, ro.outputs, tr) if m.config.record_accuracy else math.nan
+            for m, tr, ro in zip(members, trials, rollouts, strict=True)
+        ]
     finite = [
         m.active and bool(torch.isfinite(loss)) for m, loss in zip(members, losses, strict=True)
     ]
@@ -116,7 +151,9 @@ def training_step(network, members: list[Member], device) -> StepResult:
     grad_norms = clip_grad_norms(grads, param_norms, torch.tensor(max_norms, device=device))
     nan = torch.tensor([0.0 if ok else math.nan for ok in finite], device=device)
     losses = torch.stack([loss.detach() for loss in losses]).reshape(-1)
-    return StepResult(losses, grad_norms + nan, param_norms + nan[:, None])
+    return StepResult(
+        losses, grad_norms + nan, param_norms + nan[:, None], _as_tensor(accuracies, device)
+    )
 
 
 def _grad(param: torch.Tensor) -> torch.Tensor:
@@ -165,31 +202,35 @@ def check_divergence(member: Member, loss: float, grad_norm: float, step: int) -
         )
 
 
-def record_step(history: History, step: int, loss: float, grad_norm: float, names, norms) -> None:
-    """Append one training step to ``history``."""
+def record_step(
+    history: History, step: int, loss: float, grad_norm: float, names, norms, accuracy=None
+) -> None:
+    """Append one training step to ``history`` (its batch accuracy unless ``accuracy`` is None:
+    ``TrainConfig.record_accuracy`` off)."""
     history.step.append(step)
     history.loss.append(loss)
     history.grad_norm.append(grad_norm)
+    if accuracy is not None:
+        history.accuracy.append(accuracy)
     for name, value in zip(names, norms, strict=True):
         history.param_grad_norm.setdefault(name, []).append(value)
 
 
 @torch.no_grad()
 def evaluate_members(network, members: list[Member], device, step: int) -> None:
-    """Each active member's loss and accuracy on fresh held-out trials of its current task,
-    appended to its history (accuracy NaN for tasks without choices)."""
+    """Each active member's loss (without penalties) and accuracy (``accuracy_of``) on fresh
+    held-out trials of its current task, appended to its history (accuracy NaN for tasks
+    without choices)."""
     trials = [
-        m.task.sample(m.config.eval_batch_size, generator=m.validation).to(device) for m in members
+        m.task.held_out().sample(m.config.eval_batch_size, generator=m.validation).to(device)
+        for m in members
     ]
     rollouts = network.forward(trials, [m.validation_noise for m in members])
     for m, tr, ro in zip(members, trials, rollouts, strict=True):
         if not m.active:
             continue
-        loss = LOSSES[m.config.loss](ro.outputs, tr.targets, tr.mask).item()
-        accuracy = math.nan
-        if hasattr(m.task, "choices"):
-            correct = m.task.choices(ro.outputs, tr) == m.task.correct_choices(tr)
-            accuracy = correct.float().mean().item()
+        loss = loss_of(m.config, tr, ro.outputs).item()
+        accuracy = float(accuracy_of(m.task, ro.outputs, tr))
         m.history.eval_step.append(step)
         m.history.eval_loss.append(loss)
         m.history.eval_accuracy.append(accuracy)

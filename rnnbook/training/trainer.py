@@ -22,7 +22,7 @@ from rnnbook.tasks.base import TARGET_KINDS
 from rnnbook.training.callbacks import Curriculum, EarlyStopping, ProgressBar
 from rnnbook.training.config import TrainConfig
 from rnnbook.training.history import History
-from rnnbook.training.losses import LOSSES, losses_for
+from rnnbook.training.losses import LOSSES, losses_for, missing_period
 from rnnbook.training.optimizers import OPTIMIZERS
 from rnnbook.training.step import (
     Member,
@@ -58,6 +58,12 @@ class SingleNetwork:
 
     def forward(self, trials, generators):
         return [self.model(trials[0].inputs, generator=generators[0])]
+
+    def weights(self) -> list:
+        """The model's effective weights (None for a model without ``effective_weights``: a
+        penalty that reads them then names itself)."""
+        effective = getattr(self.model, "effective_weights", None)
+        return [effective() if effective is not None else None]
 
     @staticmethod
     def members(tensor: torch.Tensor) -> torch.Tensor:
@@ -137,14 +143,22 @@ def check_fits(model: torch.nn.Module, task: Task, config: TrainConfig) -> None:
 
 def check_config_fits(task: Task, config: TrainConfig) -> None:
     """Raise ValueError naming the field when ``config`` cannot train on ``task``: its loss does
-    not fit the task's targets, or its curriculum's field is no field of the task's config."""
+    not fit the task's targets or reads a period its trials lack (one trial is sampled, from a
+    generator of its own, to see), or its curriculum's field is no field of the task's
+    config."""
     kind = getattr(task, "target_kind", None)
-    if kind in TARGET_KINDS and LOSSES[config.loss].targets != kind:
+    loss = LOSSES[config.loss]
+    if kind in TARGET_KINDS and loss.targets != kind:
         raise ValueError(
             f"TrainConfig.loss = {config.loss!r} does not fit {type(task).__name__}, whose "
-            f"targets are {TARGET_KINDS[kind]} ({LOSSES[config.loss].targets} needed): choose "
+            f"targets are {TARGET_KINDS[kind]} ({loss.targets} needed): choose "
             f"one of {losses_for(kind)}"
         )
+    if loss.periods:
+        trials = task.sample(1, generator=torch.Generator().manual_seed(0))
+        for period in loss.periods:
+            if period not in trials.periods:
+                raise ValueError(missing_period(config.loss, period, trials))
     curriculum = config.curriculum
     names = [f.name for f in dataclasses.fields(task.config)]
     if curriculum is not None and curriculum.field not in names:
@@ -159,9 +173,7 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
     network = SingleNetwork(model)
     member = Member.create(task, config, seed, device)
     optimizer = OPTIMIZERS[config.optimizer](
-        [network.members(p) for p in network.params],
-        lr=[config.lr],
-        weight_decay=[config.weight_decay],
+        [network.members(p) for p in network.params], network.names, [config]
     )
     callbacks = _callbacks(config, callbacks, progress)
     state = TrainState(model=model, task=task, n_steps=config.n_steps, history=member.history)
@@ -173,9 +185,9 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
         loss, grad_norm = result.losses.item(), result.grad_norms.item()
         check_divergence(member, loss, grad_norm, step)  # raises before the update is applied
         optimizer.step([network.members(p.grad) for p in network.params], [True])
-        record_step(
-            state.history, step, loss, grad_norm, network.names, result.param_norms[0].tolist()
-        )
+        norms = result.param_norms[0].tolist()
+        accuracy = result.accuracies.item() if config.record_accuracy else None
+        record_step(state.history, step, loss, grad_norm, network.names, norms, accuracy)
         _fire(callbacks, "on_step_end", state)
         if is_eval_step(step, config):
             _evaluate(network, member, state, device)

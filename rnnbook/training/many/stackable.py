@@ -22,8 +22,21 @@ MODEL_PER_MEMBER = (
     "spectral_radius",
     "e_frac",
     "e_units",
+    "init",
+    "init_norm",
 )
-TRAIN_PER_MEMBER = ("lr", "weight_decay", "grad_clip", "divergence_factor")
+TRAIN_PER_MEMBER = (
+    "lr",
+    "weight_decay",
+    "grad_clip",
+    "divergence_factor",
+    "momentum",
+    "lr_other",
+    "eg_momentum",
+    "min_magnitude",
+    "label_smoothing",
+    "record_accuracy",
+)
 _UNSUPPORTED = ("curriculum", "target_accuracy")  # they change a member's schedule
 
 

@@ -26,7 +26,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
-from rnnbook.models import Rollout
+from rnnbook.models import Rollout, Weights
 from rnnbook.models.scan import leaky_scan
 from rnnbook.runs import Run, RunSpec, build_model, store_run
 from rnnbook.runtime import threads_for, torch_threads, tune_for_training
@@ -67,6 +67,20 @@ class StackedNetwork:
     @staticmethod
     def members(tensor: torch.Tensor) -> torch.Tensor:
         return tensor
+
+    def weights(self) -> list[Weights]:
+        """Each member's effective weights: its slices of the stacked ones (differentiable)."""
+        w_in, w_rec, w_out, bias, readout_bias = self._weights(self._all, self.buffers)
+        return [
+            Weights(
+                recurrent=w_rec[k],
+                input=w_in[k],
+                readout=w_out[k],
+                bias=bias[k],
+                readout_bias=readout_bias[k],
+            )
+            for k in range(len(self.models))
+        ]
 
     def forward(self, trials, generators) -> list[Rollout]:
         """One rollout per member on its own (unpadded) steps."""
@@ -148,9 +162,7 @@ def _pad(x: torch.Tensor, n_steps: int) -> torch.Tensor:
 def _train(network: StackedNetwork, members: list[steps.Member], specs, device, progress) -> None:
     cfg = members[0].config  # its shared fields: n_steps, batch sizes, loss, evaluation
     optimizer = OPTIMIZERS[cfg.optimizer](
-        network.params,
-        lr=[m.config.lr for m in members],
-        weight_decay=[m.config.weight_decay for m in members],
+        network.params, network.names, [m.config for m in members]
     )
     steps.evaluate_members(network, members, device, 0)
     for step in tqdm(range(1, cfg.n_steps + 1), disable=not progress, mininterval=2.0):
@@ -166,11 +178,17 @@ def _train(network: StackedNetwork, members: list[steps.Member], specs, device, 
         if not any(active):
             return
         optimizer.step([p.grad for p in network.params], active)
-        param_norms = result.param_norms.tolist()
+        param_norms, accuracies = result.param_norms.tolist(), result.accuracies.tolist()
         for k, m in enumerate(members):
             if m.active:
                 steps.record_step(
-                    m.history, step, losses[k], norms[k], network.names, param_norms[k]
+                    m.history,
+                    step,
+                    losses[k],
+                    norms[k],
+                    network.names,
+                    param_norms[k],
+                    accuracies[k] if m.config.record_accuracy else None,
                 )
         if steps.is_eval_step(step, cfg):
             steps.evaluate_members(network, members, device, step)
