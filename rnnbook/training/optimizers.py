@@ -101,7 +101,21 @@ class Adam:
             p.add_(per_member(neg_step, p) * exp_avg / denom)
 
 
-class GradientDescent:
+class _Group:
+    """One group of parameters with a learning rate, a momentum and a weight decay per member
+    (``[K]`` tensors) and, with momentum, one buffer per parameter."""
+
+    def __init__(self, params, lrs, momenta, decays):
+        self.params = list(params)
+        self.like = self.params[0] if self.params else torch.zeros(())
+        self.lr = _member_values(lrs, self.like)
+        self.momentum = _member_values(momenta, self.like)
+        self.weight_decay = _member_values(decays, self.like)
+        self.has_momentum, self.decays = any(m != 0 for m in momenta), any(d != 0 for d in decays)
+        self.buffers = [torch.zeros_like(p) for p in self.params] if self.has_momentum else []
+
+
+class GradientDescent(_Group):
     """Seed 000's gradient descent step on ``params``, per member (its ``SGD_EG``, "gd"):
 
         buf <- momentum * buf + grad  (no dampening; buf = grad without momentum)
@@ -115,14 +129,8 @@ class GradientDescent:
     """
 
     def __init__(self, params, names, lrs, momenta, decays):
-        self.params = list(params)
+        super().__init__(params, lrs, momenta, decays)
         self.magnitude = [is_magnitude(n) for n in names]
-        like = self.params[0] if self.params else torch.zeros(())
-        self.lr = _member_values(lrs, like)
-        self.momentum = _member_values(momenta, like)
-        self.weight_decay = _member_values(decays, like)
-        self.has_momentum, self.decays = any(m != 0 for m in momenta), any(d != 0 for d in decays)
-        self.buffers = [torch.zeros_like(p) for p in self.params] if self.has_momentum else []
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor], active: list[bool]) -> None:
@@ -141,7 +149,7 @@ class GradientDescent:
             _write(p, new, keep, active)
 
 
-class ExponentiatedGradient:
+class ExponentiatedGradient(_Group):
     """Seed 000's exponentiated gradient step on ``params``, per member (its ``SGD_EG``, "eg";
     Cornford et al. 2024 with seed 000's weight decay):
 
@@ -158,15 +166,9 @@ class ExponentiatedGradient:
     """
 
     def __init__(self, params, lrs, momenta, decays, min_magnitudes):
-        self.params = list(params)
-        like = self.params[0] if self.params else torch.zeros(())
-        self.lr = _member_values(lrs, like)
-        self.momentum = _member_values(momenta, like)
-        self.weight_decay = _member_values(decays, like)
-        self.min_magnitude = _member_values(min_magnitudes, like)
-        self.has_momentum, self.decays = any(m != 0 for m in momenta), any(d != 0 for d in decays)
+        super().__init__(params, lrs, momenta, decays)
+        self.min_magnitude = _member_values(min_magnitudes, self.like)
         self.floors = any(m > 0 for m in min_magnitudes)
-        self.buffers = [torch.zeros_like(p) for p in self.params] if self.has_momentum else []
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor], active: list[bool]) -> None:
