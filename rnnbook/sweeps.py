@@ -321,14 +321,14 @@ def _stacked(todo, cache_dir, executor, workers, address, cluster, progress):
     from rnnbook.training.many import fit_many
     from rnnbook.training.many.failures import EnsembleError
 
+    bar = tqdm(total=len(todo), disable=not progress, desc="runs")  # one bar for the sweep
     for group in stack_groups(todo):
         try:
-            fit_many(
-                group, cache_dir=cache_dir, workers=workers, method="stacked", progress=progress
-            )
+            fit_many(group, cache_dir=cache_dir, workers=workers, method="stacked", progress=False)
             failures = []
         except EnsembleError as error:
             failures = error.failures
+        bar.update(len(group))
         for spec in group:
             key = spec.key()
             line = next((f for f in failures if f"key {key[:12]}" in f), None)
@@ -336,6 +336,7 @@ def _stacked(todo, cache_dir, executor, workers, address, cluster, progress):
                 yield {"status": "failed", "error": line.split(": ", 1)[-1], "key": key}
             else:
                 yield _history_row(load_run(cache_dir / key, spec=spec), "trained")
+    bar.close()
 
 
 def stack_groups(specs: Sequence[RunSpec]) -> list[list[RunSpec]]:
