@@ -32,10 +32,12 @@ from rnnbook.models import (
     Weights,
 )
 from rnnbook.plotting import *  # noqa: F403  (every name of rnnbook.plotting.__all__)
+from rnnbook.recipes import modcog_spec
 from rnnbook.records import record
 from rnnbook.runs import DamagedRunError, Run, RunSpec, fit, load_run
 from rnnbook.seeding import Seeds
-from rnnbook.sweeps import load_runs, sweep, sweep_study
+from rnnbook.study_sweeps import sweep_study
+from rnnbook.sweeps import load_runs, sweep
 from rnnbook.tasks import (
     MODCOG_TASKS,
     TASKS,
@@ -76,7 +78,7 @@ CORE = [
     # training and runs
     "LOSSES", "OPTIMIZERS", "PENALTIES", "TrainConfig", "CurriculumConfig", "Penalty", "History",
     "DivergenceError", "train", "RunSpec", "Run", "fit", "load_run", "fit_many", "EnsembleError",
-    "DamagedRunError", "sweep", "sweep_study", "load_runs", "Seeds", "record",
+    "DamagedRunError", "sweep", "sweep_study", "load_runs", "modcog_spec", "Seeds", "record",
 ]  # fmt: skip
 __all__ = CORE + analysis.__all__ + plotting.__all__
 

@@ -1,5 +1,5 @@
 """``rnnbook run | sweep | book | list``: a thin command line over ``rnnbook.studies`` and
-``rnnbook.sweeps``."""
+``rnnbook.study_sweeps``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from rnnbook import studies, sweeps
+from rnnbook import studies, study_sweeps
 from rnnbook.records import read_records
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -99,7 +99,7 @@ def _sweep_parser(commands) -> None:
         help="a parameter and its values, each read as YAML like -p (repeat for more)",
     )
     sweep.add_argument("--seeds", help="seeds A:B (A to B-1) or a list 0,4,7")
-    sweep.add_argument("--executor", default="local", choices=sweeps.STUDY_EXECUTORS)
+    sweep.add_argument("--executor", default="local", choices=study_sweeps.STUDY_EXECUTORS)
     sweep.add_argument("--address", help="a Dask scheduler, tcp://host:8786 (--executor dask)")
     sweep.add_argument("--workers", type=int, default=1, help="notebooks at a time (local)")
     sweep.add_argument("--out", help="output folder (default _build/sweeps/STUDY)")
@@ -154,7 +154,7 @@ def parse_seeds(text: str | None) -> list[int] | None:
 
 def _sweep(args: argparse.Namespace) -> int:
     kinds = {name: type(value) for name, value in studies.notebook_parameters(args.study).items()}
-    table = sweeps.sweep_study(
+    table = study_sweeps.sweep_study(
         args.study,
         preset=args.preset,
         grid=parse_grid(args.grid, kinds),

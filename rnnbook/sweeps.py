@@ -9,12 +9,10 @@ field names when they are unambiguous) and ``seeds``, each an ordinary cached ru
     table = sweep(base_spec, grid, executor="dask", address="tcp://host:8786")  # a scheduler
     table = sweep(base_spec, grid, executor="dask", cluster=SLURMCluster(...))  # dask-jobqueue
 
-Study level: every combination of a study notebook's parameters, executed with papermill::
+Study level (``rnnbook.study_sweeps``): every combination of a study notebook's parameters,
+executed with papermill (``sweep_study``).
 
-    table = sweep_study("perceptual_decision", preset="smoke", grid={"lr": [1e-3, 1e-2]},
-                        seeds=range(3), out="_build/sweeps/perceptual_decision")
-
-Both return a pandas DataFrame with one row per combination, in grid order (seeds innermost):
+``sweep`` returns a pandas DataFrame with one row per combination, in grid order (seeds innermost):
 its grid values, ``seed``, ``status`` (``trained`` / ``cached`` / ``failed`` for runs,
 ``executed`` / ``done`` / ``failed`` for studies), ``error`` (the failure's exception line), what
 was recorded (the run's final losses and accuracy; the study's records), ``wall_s`` and the
@@ -31,14 +29,10 @@ parameter rules) before anything runs.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
-import json
 import logging
 import math
 import os
-import re
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,9 +40,6 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from rnnbook import studies
-from rnnbook.atomic import remove_stale, temporary_name, write_once
-from rnnbook.records import read_records
 from rnnbook.runs import RunSpec, default_cache_dir, fit, is_stored, load_run
 from rnnbook.seeding import check_seed
 
@@ -56,7 +47,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXECUTORS = ("processes", "serial", "stacked", "auto", "dask")
-STUDY_EXECUTORS = ("local", "dask")
+
 SECTIONS = ("task_config", "model_config", "train_config")
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "RNNBOOK_THREADS": "1"}
 RUN_COLUMNS = ("status", "error", "steps", "final_loss", "eval_loss", "eval_accuracy", "wall_s")
@@ -164,7 +155,7 @@ def run_row(spec: RunSpec, cache_dir: str | Path) -> dict:
     try:
         run = fit(spec, cache_dir=cache_dir, progress=False)
     except Exception as error:  # a failed run is a row, the sweep goes on
-        return {"status": "failed", "error": _exception_line(error), "key": spec.key()}
+        return {"status": "failed", "error": exception_line(error), "key": spec.key()}
     return _history_row(run, "cached" if run.cached else "trained")
 
 
@@ -182,7 +173,7 @@ def _history_row(run, status: str) -> dict:
     }
 
 
-def _exception_line(error: BaseException) -> str:
+def exception_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
@@ -226,23 +217,10 @@ def sweep(
         raise ValueError(
             f"sweep: address= and cluster= are for executor='dask', not executor={executor!r}"
         )
-    workers = _check_workers(workers)
+    workers = check_workers(workers)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     points = grid_specs(base, grid, seeds)
-    rows: dict[str, dict] = {}
-    todo: dict[str, RunSpec] = {}
-    for _, spec in points:
-        key = spec.key()
-        if key in rows or key in todo:
-            continue
-        row = _cached_row(spec, cache_dir)
-        if row is None:
-            todo[key] = spec
-        else:
-            rows[key] = row
-            if on_result is not None:
-                on_result(row)
-    todo = list(todo.values())
+    rows, todo = _split_stored(points, cache_dir, on_result)
     if executor == "auto":
         from rnnbook.training.many import auto_method
 
@@ -266,12 +244,30 @@ def load_runs(table: pd.DataFrame, *, cache_dir: str | Path | None = None) -> li
     ]
 
 
-def _check_workers(workers) -> int:
+def check_workers(workers) -> int:
     if workers is None:
         return os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"sweep workers = {workers!r} is not allowed: want an integer >= 1")
     return workers
+
+
+def _split_stored(points, cache_dir: Path, on_result: OnResult) -> tuple[dict, list[RunSpec]]:
+    """(key -> row of each run already stored, the distinct specs still to train)."""
+    rows: dict[str, dict] = {}
+    todo: dict[str, RunSpec] = {}
+    for _, spec in points:
+        key = spec.key()
+        if key in rows or key in todo:
+            continue
+        row = _cached_row(spec, cache_dir)
+        if row is None:
+            todo[key] = spec
+        else:
+            rows[key] = row
+            if on_result is not None:
+                on_result(row)
+    return rows, list(todo.values())
 
 
 def _cached_row(spec: RunSpec, cache_dir: Path) -> dict | None:
@@ -381,7 +377,7 @@ def dask_client(*, address: str | None = None, cluster=None, workers: int | None
     owned = None
     if cluster is None and address is None:
         owned = LocalCluster(
-            n_workers=_check_workers(workers),
+            n_workers=check_workers(workers),
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
@@ -404,192 +400,3 @@ def dask_client(*, address: str | None = None, cluster=None, workers: int | None
         client.close()
         if owned is not None:
             owned.close()
-
-
-# -- study level -------------------------------------------------------------------------------
-
-
-def study_point_id(point: Mapping[str, object], version: str = "") -> str:
-    """A file name for one combination: ``lr=0.01,seed=3`` (made safe) plus a short hash of
-    the exact values and of ``version`` (the preset and the study's digest: notebook, presets
-    and package source), so two combinations, or one under another preset or changed code,
-    never share a name."""
-    text = ",".join(f"{name}={value}" for name, value in point.items())
-    safe = re.sub(r"[^A-Za-z0-9=.,+-]+", "_", text)[:80] or "defaults"
-    exact = json.dumps([point, version], sort_keys=True, default=str).encode()
-    return f"{safe}-{hashlib.sha256(exact).hexdigest()[:10]}"
-
-
-def run_study_point(
-    study: str, preset: str | None, point: dict, out: str, root: str | None = None, version=""
-) -> dict:
-    """Execute one combination of a study sweep and write its result (runs in the worker).
-
-    The executed notebook goes to ``out/<id>.ipynb`` and then ``out/<id>.json`` (parameters,
-    records, status), both atomically; a study that raises gives a ``failed`` row (its
-    executed notebook kept as ``<id>.failed.ipynb``), written nowhere, so it runs again."""
-    out_dir = Path(out)
-    name = study_point_id(point, version)
-    notebook = out_dir / f"{name}.ipynb"
-    start = time.perf_counter()
-    try:
-        studies.run_study(study, preset=preset, parameters=point, output=notebook, root=root)
-        records = read_records(notebook)
-    except Exception as error:  # a failed study is a row, the sweep goes on
-        line = " ".join(_exception_line(error).split())
-        return {"status": "failed", "error": line, "notebook": str(notebook), "point": point}
-    row = {
-        "status": "executed",
-        "error": "",
-        "wall_s": round(time.perf_counter() - start, 3),
-        "notebook": str(notebook),
-        "point": point,
-        "records": records,
-    }
-    write_once(out_dir / f"{name}.json", json.dumps(row, indent=1, default=_plain))
-    return row
-
-
-def _plain(value):
-    """JSON for the numpy and torch scalars a notebook records."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"cannot store {type(value).__name__} in a sweep result")
-
-
-def sweep_study(
-    study: str,
-    *,
-    preset: str | None = None,
-    grid: Grid | None = None,
-    seeds: Iterable[int] | None = None,
-    executor: str = "local",
-    workers: int = 1,
-    address: str | None = None,
-    cluster=None,
-    out: str | Path | None = None,
-    root: str | Path | None = None,
-    progress: bool = True,
-    on_result: OnResult = None,
-) -> pd.DataFrame:
-    """Execute ``study`` with papermill for every combination of ``grid`` and ``seeds`` (the
-    study's ``seed`` parameter), on ``preset``, and return the table of their records.
-
-    Every name and value is validated against the study's parameters and rules before anything
-    runs. Each combination writes ``out/<id>.ipynb`` and ``out/<id>.json`` (default ``out``:
-    ``_build/sweeps/<study>``); ``out/results.csv`` and ``out/results.parquet`` collect every
-    finished one. A combination whose ``<id>.json`` is there is not run again (``status ==
-    "done"``). ``executor``: ``"local"`` (``workers`` notebooks at a time on this machine; each
-    uses the cores it is given) or ``"dask"`` (as in :func:`sweep`; workers must see ``out`` and
-    the repository).
-    """
-    if executor not in STUDY_EXECUTORS:
-        raise ValueError(
-            f"sweep_study executor = {executor!r} is not allowed: choose one of {STUDY_EXECUTORS}"
-        )
-    workers = _check_workers(workers)
-    root = studies.find_root() if root is None else Path(root).resolve()
-    points = grid_points(grid, seeds)
-    for point in points:
-        try:
-            studies.resolve_parameters(study, preset, point, root=root)
-        except ValueError as error:
-            raise ValueError(f"sweep of {study!r}: {error}") from None
-    out_dir = Path(out) if out is not None else root / "_build" / "sweeps" / study
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale(out_dir)  # what killed sweeps left
-    version = f"{preset or studies.BOOK}:{studies.study_digest(study, root=root)}"
-    rows: dict[str, dict] = {}
-    todo = []
-    for point in points:
-        name = study_point_id(point, version)
-        done = out_dir / f"{name}.json"
-        if done.is_file():
-            rows[name] = json.loads(done.read_text()) | {"status": "done"}
-            if on_result is not None:
-                on_result(rows[name])
-        else:
-            todo.append(point)
-    args = (study, preset, str(out_dir), str(root), version)
-    for row in _study_rows(todo, args, executor, workers, address, cluster, progress):
-        rows[study_point_id(row["point"], version)] = row
-        if on_result is not None:
-            on_result(row)
-    table = _study_table(points, rows, version)
-    _write_tables(table, out_dir)
-    return table
-
-
-def _study_rows(todo, args, executor, workers, address, cluster, progress):
-    study, preset, out, root, version = args
-    bar = tqdm(total=len(todo), disable=not progress, desc=study)
-    if executor == "dask" and todo:
-        from distributed import as_completed
-
-        with dask_client(address=address, cluster=cluster, workers=workers) as client:
-            futures = [
-                client.submit(run_study_point, study, preset, p, out, root, version, pure=False)
-                for p in todo
-            ]
-            for future in as_completed(futures):
-                yield future.result()
-                bar.update()
-    elif workers > 1 and len(todo) > 1:
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
-        with ThreadPoolExecutor(workers) as pool:  # each notebook runs in its own kernel
-            futures = [pool.submit(run_study_point, *args[:2], p, *args[2:]) for p in todo]
-            for future in as_completed(futures):
-                yield future.result()
-                bar.update()
-    else:
-        for point in todo:
-            yield run_study_point(study, preset, point, out, root, version)
-            bar.update()
-    bar.close()
-
-
-def _study_table(points, rows: dict[str, dict], version: str) -> pd.DataFrame:
-    import pandas as pd
-
-    records = []
-    for point in points:
-        row = rows[study_point_id(point, version)]
-        records.append(
-            {
-                **point,
-                "status": row["status"],
-                "error": row.get("error", ""),
-                **row.get("records", {}),
-                "wall_s": row.get("wall_s", math.nan),
-                "notebook": row["notebook"],
-            }
-        )
-    return pd.DataFrame.from_records(records)
-
-
-def _write_tables(table: pd.DataFrame, out_dir: Path) -> None:
-    """``results.csv`` and ``results.parquet``, each written to a temporary name and renamed."""
-    for name, write in (("results.csv", _to_csv), ("results.parquet", _to_parquet)):
-        partial = out_dir / temporary_name(name)
-        try:
-            write(table, partial)
-            os.replace(partial, out_dir / name)
-        finally:
-            partial.unlink(missing_ok=True)
-
-
-def _to_csv(table: pd.DataFrame, path: Path) -> None:
-    table.to_csv(path, index=False)
-
-
-def _to_parquet(table: pd.DataFrame, path: Path) -> None:
-    # list-valued parameters (e.g. coherences) are stored as their JSON text
-    plain = table.apply(
-        lambda column: (
-            column.map(json.dumps)
-            if column.map(lambda v: isinstance(v, (list, tuple, dict))).any()
-            else column
-        )
-    )
-    plain.to_parquet(path, index=False)

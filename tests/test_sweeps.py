@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import rnnbook.runs as runs
-from rnnbook import cli, sweeps
+from rnnbook import cli, study_sweeps, sweeps
 
 BASE_CODE = """
 from rnnbook.models import ModelConfig
@@ -265,7 +265,7 @@ def root(tmp_path):
 def test_a_study_sweep_tabulates_every_combination_and_resumes(root, tmp_path, monkeypatch):
     out = tmp_path / "out"
     rows = []
-    table = sweeps.sweep_study(
+    table = study_sweeps.sweep_study(
         "tiny", grid={"scale": [1.0, 3.0]}, seeds=[0, 2], out=out, root=root, on_result=rows.append
     )
     assert table[["scale", "seed", "status"]].values.tolist() == [
@@ -286,8 +286,10 @@ def test_a_study_sweep_tabulates_every_combination_and_resumes(root, tmp_path, m
     assert len(list(out.glob("*.json"))) == 2 and len(rows) == 4
     finished = {p: p.stat().st_mtime_ns for p in out.glob("*.json")}
     ran = []
-    monkeypatch.setattr(sweeps.studies, "run_study", lambda *a, **k: ran.append(k) or 1 / 0)
-    again = sweeps.sweep_study("tiny", grid={"scale": [1.0, 3.0]}, seeds=[0, 2], out=out, root=root)
+    monkeypatch.setattr(study_sweeps.studies, "run_study", lambda *a, **k: ran.append(k) or 1 / 0)
+    again = study_sweeps.sweep_study(
+        "tiny", grid={"scale": [1.0, 3.0]}, seeds=[0, 2], out=out, root=root
+    )
     assert again.status.tolist() == ["done", "done", "failed", "failed"]
     assert len(ran) == 2  # only the two without a finished result
     assert {p: p.stat().st_mtime_ns for p in out.glob("*.json")} == finished
@@ -297,14 +299,14 @@ def test_a_killed_study_sweep_resumes(root, tmp_path):
     out = tmp_path / "out"
     code = f"""
         import os, signal
-        from rnnbook import sweeps
-        sweeps.sweep_study("tiny", seeds=[0, 1, 2], out={str(out)!r}, root={str(root)!r},
+        from rnnbook import study_sweeps
+        study_sweeps.sweep_study("tiny", seeds=[0, 1, 2], out={str(out)!r}, root={str(root)!r},
                            progress=False, on_result=lambda row: os.kill(os.getpid(), 9))
     """
     killed = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], timeout=300)
     assert killed.returncode == -signal.SIGKILL
     assert len(list(out.glob("*.json"))) == 1 and not list(out.glob(".*partial*"))
-    table = sweeps.sweep_study("tiny", seeds=[0, 1, 2], out=out, root=root, progress=False)
+    table = study_sweeps.sweep_study("tiny", seeds=[0, 1, 2], out=out, root=root, progress=False)
     assert sorted(table.status) == ["done", "executed", "executed"]
     assert table.value.tolist() == [1.0, 2.0, 3.0]
 
@@ -313,26 +315,28 @@ def test_a_study_sweep_killed_while_writing_a_result_leaves_none_and_runs_it_aga
     out = tmp_path / "out"
     code = f"""
         import os, signal
-        from rnnbook import atomic, sweeps
+        from rnnbook import atomic, study_sweeps
         def die(*args):
             os.kill(os.getpid(), signal.SIGKILL)
         atomic.os.link = die  # killed between the temporary file and the result
-        sweeps.sweep_study("tiny", seeds=[0], out={str(out)!r}, root={str(root)!r}, progress=False)
+        study_sweeps.sweep_study(
+            "tiny", seeds=[0], out={str(out)!r}, root={str(root)!r}, progress=False
+        )
     """
     killed = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], timeout=300)
     assert killed.returncode == -signal.SIGKILL
     assert list(out.glob("*.json")) == [] and len(list(out.glob(".tmp-*.json.*"))) == 1
-    table = sweeps.sweep_study("tiny", seeds=[0], out=out, root=root, progress=False)
+    table = study_sweeps.sweep_study("tiny", seeds=[0], out=out, root=root, progress=False)
     assert table.status.tolist() == ["executed"] and list(out.glob(".tmp-*")) == []
     assert json.loads(next(out.glob("*.json")).read_text())["records"] == {"value": 1.0}
 
 
 def test_a_study_sweep_validates_every_value_before_running(root, tmp_path, monkeypatch):
-    monkeypatch.setattr(sweeps.studies, "run_study", lambda *a, **k: pytest.fail("ran"))
+    monkeypatch.setattr(study_sweeps.studies, "run_study", lambda *a, **k: pytest.fail("ran"))
     with pytest.raises(ValueError, match=r"parameter scale = -1\.0"):
-        sweeps.sweep_study("tiny", grid={"scale": [1.0, -1.0]}, out=tmp_path, root=root)
+        study_sweeps.sweep_study("tiny", grid={"scale": [1.0, -1.0]}, out=tmp_path, root=root)
     with pytest.raises(ValueError, match=r"unknown parameter 'lr'"):
-        sweeps.sweep_study("tiny", grid={"lr": [1.0]}, out=tmp_path, root=root)
+        study_sweeps.sweep_study("tiny", grid={"lr": [1.0]}, out=tmp_path, root=root)
 
 
 def test_rnnbook_sweep_runs_the_grid_from_the_command_line(root, tmp_path, monkeypatch, capsys):
@@ -367,7 +371,7 @@ def test_rnnbook_sweep_refuses_bad_arguments_with_one_line(
     args, message, root, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv("RNNBOOK_ROOT", str(root))
-    monkeypatch.setattr(sweeps.studies, "run_study", lambda *a, **k: pytest.fail("ran"))
+    monkeypatch.setattr(study_sweeps.studies, "run_study", lambda *a, **k: pytest.fail("ran"))
     assert cli.main(["sweep", "tiny", "--out", str(tmp_path / "o"), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rnnbook: error: ") and len(err.strip().splitlines()) == 1
@@ -375,7 +379,7 @@ def test_rnnbook_sweep_refuses_bad_arguments_with_one_line(
 
 
 def test_study_point_ids_are_unique_and_safe():
-    a = sweeps.study_point_id({"coherences": [0.1, 0.2], "seed": 1})
-    b = sweeps.study_point_id({"coherences": [0.1, 0.2], "seed": 10})
+    a = study_sweeps.study_point_id({"coherences": [0.1, 0.2], "seed": 1})
+    b = study_sweeps.study_point_id({"coherences": [0.1, 0.2], "seed": 10})
     assert a != b and "/" not in a and " " not in a
     assert json.dumps(a)
