@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from rnnbook.tasks import MODCOG_TASKS, TASKS, ModCog, ModCogConfig
+from rnnbook.tasks.env_trials import TrialRecord
 from rnnbook.tasks.modcog import BASE_TASKS, DELAY_TASKS, decision_ms, relabel, split_name
-from rnnbook.tasks.neurogym_tasks import TrialRecord
 
 OMEGA = 0.01  # Mod-Cog's angular velocity: ring indices per ms of delay
 RING = 2 * np.pi / 16

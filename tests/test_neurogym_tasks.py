@@ -25,7 +25,7 @@ from rnnbook.tasks import (
     PerceptualDecisionConfig,
     PulseIntegration,
 )
-from rnnbook.tasks.neurogym_tasks import (
+from rnnbook.tasks.env_trials import (
     FrozenDict,
     batch_seed,
     decision_accuracy,

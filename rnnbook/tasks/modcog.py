@@ -86,7 +86,8 @@ import numpy as np
 import torch
 
 from rnnbook.tasks.base import TaskConfig, Trials
-from rnnbook.tasks.neurogym_tasks import EnvTask, TrialRecord, check_pool_fields
+from rnnbook.tasks.env_trials import TrialRecord, check_pool_fields
+from rnnbook.tasks.neurogym_tasks import EnvTask
 from rnnbook.validation import check_choice, check_integer, field_name
 
 REACH = {  # yang19's reach family: name -> keyword arguments of modcog_envs.Reach
