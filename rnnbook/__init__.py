@@ -47,12 +47,18 @@ from rnnbook.tasks import (
     NeurogymTask,
     PerceptualDecision,
     PerceptualDecisionConfig,
+    ProbabilisticReward,
+    ProbabilisticRewardConfig,
     PsychRNNPerceptual,
     PsychRNNPerceptualConfig,
     PulseIntegration,
     PulseIntegrationConfig,
+    ReversalLearning,
+    ReversalLearningConfig,
     Task,
     Trials,
+    TwoStage,
+    TwoStageConfig,
     make_task,
 )
 from rnnbook.training import (
@@ -72,7 +78,9 @@ CORE = [
     # tasks
     "TASKS", "Task", "Trials", "make_task", "PerceptualDecision", "PerceptualDecisionConfig",
     "PulseIntegration", "PulseIntegrationConfig", "PsychRNNPerceptual", "PsychRNNPerceptualConfig",
-    "NeurogymTask", "NeurogymConfig", "ModCog", "ModCogConfig", "MODCOG_TASKS",
+    "NeurogymTask", "NeurogymConfig", "ModCog", "ModCogConfig", "MODCOG_TASKS", "ReversalLearning",
+    "ReversalLearningConfig", "TwoStage", "TwoStageConfig", "ProbabilisticReward",
+    "ProbabilisticRewardConfig",
     # models
     "PARTS", "ModelConfig", "RateRNN", "Rollout", "Weights", "Lesion", "Clamp", "Perturb", "Gain",
     # training and runs

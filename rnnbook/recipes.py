@@ -25,6 +25,9 @@ def modcog_spec(
     spectral_radius: float = 1.2,
     softplus_beta: float = 10.0,
     leak: float = 1.0,
+    activation: str = "softplus",
+    exc_frac: float = 0.8,
+    readout: str = "all",
     fixdown_weight: float = 0.5,
     label_smoothing: float = 0.1,
     momentum: float = 0.9,
@@ -35,9 +38,11 @@ def modcog_spec(
 ) -> RunSpec:
     """Seed 000's E/I network on Mod-Cog (its ``model_perf`` configuration by default).
 
-    Model: Dale's law on a random ``e_frac = 0.8`` of ``n_rec`` units, softplus (``beta``),
-    the discrete leak ``alpha = leak``, readout from all units, the original initialisation
-    with the largest singular value of W_hh set to ``spectral_radius``. Learning: the combined
+    Model: Dale's law on a random ``exc_frac`` of ``n_rec`` units (the rest inhibitory), the
+    rate function ``activation`` ("softplus" with ``softplus_beta``, or "tanh"), the discrete
+    leak ``alpha = leak``, readout from ``readout`` units ("all", or "e_only": excitatory
+    only), the original initialisation with the largest singular value of W_hh set to
+    ``spectral_radius``. Learning: the combined
     Mod-Cog loss (label smoothing) plus ``fixdown_weight`` times the fixation-down term, and
     ``row_sum_weight`` times the per-sign row-sum penalty when it is > 0; ``optimizer`` "eg"
     (``lr`` on W_hh, momentum GD at ``lr_other`` on the rest) or "sgd" (``lr`` on all); the
@@ -52,7 +57,15 @@ def modcog_spec(
         pool=pool_trials,
         pool_part="train" if pool_trials else "all",
     )
-    model_config = eirnn_config(n_rec, spectral_radius, softplus_beta, leak)
+    model_config = eirnn_config(
+        n_rec,
+        spectral_radius,
+        softplus_beta,
+        leak,
+        activation=activation,
+        exc_frac=exc_frac,
+        readout=readout,
+    )
     penalties = [Penalty("fixation_down", fixdown_weight)]
     if row_sum_weight > 0:
         penalties.append(Penalty("row_sum", row_sum_weight, per_sign=True))
@@ -74,22 +87,36 @@ def modcog_spec(
     return RunSpec("modcog", task_config, model_config, train_config, seed=seed)
 
 
+READOUTS = {"all": "free", "e_only": "e_only"}  # seed 000's readout -> ModelConfig's
+
+
 def eirnn_config(
-    n_rec: int, spectral_radius: float, softplus_beta: float, leak: float
+    n_rec: int,
+    spectral_radius: float,
+    softplus_beta: float,
+    leak: float,
+    *,
+    activation: str = "softplus",
+    exc_frac: float = 0.8,
+    readout: str = "all",
 ) -> ModelConfig:
-    """Seed 000's ``EIRNN``: column-wise Dale on a random 80 % of E units, softplus, the discrete
-    leak, the original initialisation with the largest singular value of W_hh at
-    ``spectral_radius``, readout from all units."""
+    """Seed 000's ``EIRNN``: column-wise Dale on a random ``exc_frac`` of E units, the rate
+    function ``activation``, the discrete leak, the original initialisation with the largest
+    singular value of W_hh at ``spectral_radius``, readout from ``readout`` units ("all" or
+    "e_only")."""
+    if readout not in READOUTS:
+        raise ValueError(f"readout = {readout!r} is not allowed: choose one of {list(READOUTS)}")
     return ModelConfig(
         n_rec=n_rec,
         recurrence="dale",
         e_units="random",
-        e_frac=0.8,
+        e_frac=exc_frac,
         init="eirnn",
         init_norm="singular_value",
         spectral_radius=spectral_radius,
-        activation="softplus",
+        activation=activation,
         softplus_beta=softplus_beta,
         tau=None,
         leak=leak,
+        readout_weights=READOUTS[readout],
     )

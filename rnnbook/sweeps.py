@@ -33,6 +33,7 @@ import itertools
 import logging
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -227,10 +228,20 @@ def sweep(
         executor = auto_method(todo, workers) if todo else "serial"
     if todo:
         runner = {"stacked": _stacked, "dask": _dask}.get(executor, _each)
-        for row in runner(todo, cache_dir, executor, workers, address, cluster, progress):
-            rows[row["key"]] = row
+        moved = 0
+        for spec, row in runner(todo, cache_dir, executor, workers, address, cluster, progress):
+            rows[spec.key()] = row  # by this process's key: a worker's may differ (below)
+            moved += row["key"] != spec.key()
             if on_result is not None:
                 on_result(row)
+        if moved:
+            warnings.warn(
+                f"sweep: {moved} of {len(todo)} runs were stored under a key other than this "
+                "process's: the package's training code changed while the sweep ran, so those "
+                "runs were trained by another version of it (the table's key column says where "
+                "each is); run the sweep again to train every run with one version",
+                stacklevel=2,
+            )
     return _table(points, rows)
 
 
@@ -296,7 +307,7 @@ def _each(todo, cache_dir, executor, workers, address, cluster, progress):
     bar = tqdm(total=len(todo), disable=not progress, desc="runs")
     if executor == "serial" or len(todo) == 1 or workers == 1:
         for spec in todo:
-            yield run_row(spec, cache_dir)
+            yield spec, run_row(spec, cache_dir)
             bar.update()
         bar.close()
         return
@@ -306,8 +317,9 @@ def _each(todo, cache_dir, executor, workers, address, cluster, progress):
 
     calls = [(spec, str(cache_dir)) for spec in todo]
     with worker_futures(run_row, calls, workers) as futures:
+        spec_of = dict(zip(futures, todo, strict=True))
         for future in as_completed(futures):
-            yield future.result()
+            yield spec_of[future], future.result()
             bar.update()
     bar.close()
 
@@ -329,9 +341,9 @@ def _stacked(todo, cache_dir, executor, workers, address, cluster, progress):
             key = spec.key()
             line = next((f for f in failures if f"key {key[:12]}" in f), None)
             if line is not None:
-                yield {"status": "failed", "error": line.split(": ", 1)[-1], "key": key}
+                yield spec, {"status": "failed", "error": line.split(": ", 1)[-1], "key": key}
             else:
-                yield _history_row(load_run(cache_dir / key, spec=spec), "trained")
+                yield spec, _history_row(load_run(cache_dir / key, spec=spec), "trained")
     bar.close()
 
 
@@ -358,9 +370,10 @@ def _dask(todo, cache_dir, executor, workers, address, cluster, progress):
             client.submit(run_row, spec, str(cache_dir), key=f"rnnbook-run-{spec.key()[:24]}")
             for spec in todo
         ]
+        spec_of = {future.key: spec for future, spec in zip(futures, todo, strict=True)}
         bar = tqdm(total=len(futures), disable=not progress, desc="runs")
         for future in as_completed(futures):
-            yield future.result()
+            yield spec_of[future.key], future.result()
             bar.update()
         bar.close()
 

@@ -9,12 +9,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from rnnbook.plotting import (  # noqa: E402
     plot_group_curves,
     plot_singular_values,
     plot_sweep,
+    plot_variants,
     plot_weight_magnitudes,
     plot_weight_signs,
 )
@@ -52,6 +54,25 @@ def test_plot_sweep_draws_the_mean_over_seeds_and_failed_runs_as_crosses():
 def test_plot_sweep_names_a_missing_column():
     with pytest.raises(ValueError, match=r"no column 'momentum'"):
         plot_sweep(TABLE, x="momentum", ax=axes())
+
+
+def test_plot_variants_draws_means_never_reached_and_failed_runs():
+    table = TABLE.assign(
+        variant=["ctl", "ctl", "leak", "leak"] * 2,
+        steps=[100.0, 300.0, np.inf, 50.0, 10.0, 20.0, 30.0, np.nan],
+    )
+    ax = plot_variants(table, "variant", "steps", hue="optimizer", order=["leak", "ctl"], ax=axes())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["leak", "ctl"]
+    means = sorted(round(float(c.lines[0].get_ydata()[0]), 6) for c in ax.containers)
+    assert means == [15.0, 30.0, 50.0, 200.0]  # b at leak: 30 (its failed run is left out)
+    markers = [
+        c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets()) == 1
+    ]
+    triangles = [c for c in markers if c.get_offsets()[0][1] > 300]  # a's inf at leak, on top
+    crosses = [c for c in markers if c.get_offsets()[0][1] == 0 and c.get_offsets()[0][0] < 0.5]
+    assert len(triangles) == 1 and len(crosses) == 1  # b's failed run at leak (x < 0.5)
+    with pytest.raises(ValueError, match=r"no column 'nope'"):
+        plot_variants(table, "nope", "steps", ax=axes())
 
 
 def _history(accuracies):

@@ -187,6 +187,22 @@ def test_a_diverging_run_is_a_failed_row_and_the_others_finish(tmp_path, monkeyp
     assert again.status.tolist() == ["cached", "failed"] and len(trainings) == 1
 
 
+def test_a_run_stored_under_another_key_still_fills_its_row(tmp_path, monkeypatch):
+    """A worker whose training code differs from this process's (the source was edited while
+    the sweep ran) stores its run under another key: the row is still the run's, with a
+    warning, never a KeyError."""
+    real = sweeps.run_row
+
+    def elsewhere(spec, cache_dir):
+        return {**real(spec, cache_dir), "key": "f" * 64}
+
+    monkeypatch.setattr(sweeps, "run_row", elsewhere)
+    with pytest.warns(UserWarning, match="2 of 2 runs were stored under a key other"):
+        table = sweeps.sweep(BASE, {"lr": [0.001, 0.002]}, seeds=[0], executor="serial",
+                             cache_dir=tmp_path)  # fmt: skip
+    assert table.status.tolist() == ["trained", "trained"] and set(table.key) == {"f" * 64}
+
+
 def test_a_killed_sweep_resumes_with_only_the_runs_it_had_not_finished(tmp_path, monkeypatch):
     """The sweep is killed (SIGKILL) right after its first run is stored; run again, it trains
     exactly the other seven."""

@@ -48,6 +48,18 @@ VARIANTS = {
             "match_delay": "per_trial",
         },
     ],
+    "reversal_learning": [
+        {"rule": "uniform", "n_trials": 90, "n_sessions": 40, "split": "train"},
+        {"hazard": 0.2, "min_trials_before_reversal": 3, "p_better": 0.9, "dt": 10.0},
+    ],
+    "two_stage": [
+        {"common_prob": 0.7, "walk": "reflect", "n_trials": 60},
+        {"n_sessions": 30, "split": "test", "initial_probs": (0.3, 0.7), "drift_sd": 0.2},
+    ],
+    "probabilistic_reward": [
+        {"volatility_blocks": True, "block_trials": 7, "n_trials": 50},
+        {"n_sessions": 25, "split": "val", "agent_beta": 0.0, "n_trials": 3},
+    ],
 }
 
 # The periods the loss judges: the mask is nonzero exactly on their union.
@@ -57,6 +69,9 @@ JUDGED_PERIODS = {
     "psychrnn_perceptual": ("delay", "decision"),
     "neurogym": ("decision",),
     "modcog": ("decision",),
+    "reversal_learning": ("trial",),
+    "two_stage": ("trial",),
+    "probabilistic_reward": ("trial",),
 }
 
 BATCH = 16

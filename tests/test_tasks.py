@@ -4,6 +4,7 @@
 import pytest
 import torch
 
+import rnnbook as rb
 from rnnbook.tasks import (
     PerceptualDecision,
     PerceptualDecisionConfig,
@@ -140,3 +141,19 @@ def test_trials_keep_their_positional_fields_and_move_periods():
     moved = trials.to("meta")
     assert moved.periods["trial"].device.type == "meta"
     assert trials.periods["trial"].device.type == "cpu"  # a copy: the original stays
+
+
+def test_selected_trials_keep_their_conditions_and_periods():
+    task = rb.ModCog(rb.ModCogConfig(tasks=("dm1",), loss_on="trial"))
+    trials = task.sample(16, generator=torch.Generator().manual_seed(0))
+    index = torch.tensor([5, 0, 9])
+    picked = trials.select(index)
+    assert torch.equal(picked.inputs, trials.inputs[index])
+    assert torch.equal(picked.targets, trials.targets[index])
+    for name, values in trials.conditions.items():
+        assert torch.equal(picked.conditions[name], values[index])
+    for name, values in trials.periods.items():
+        assert torch.equal(picked.periods[name], values[index])
+    assert picked.select(torch.tensor([True, False, True])).batch_size == 2
+    with pytest.raises(ValueError, match="one trial"):
+        trials.select(3)

@@ -4,18 +4,41 @@ One idea per module: ``evaluation`` (running a model on test trials), ``choices`
 ``psychometric``, ``accuracy``, ``precision`` (regression error), ``pca``, ``regimes``
 (spontaneous and memory activity), ``weights`` (weight-vector geometry), ``geometry`` (class
 separation), ``fixed_points``, ``perturbation`` (saliency and lesions), ``clamps``,
-``statistics``, ``learning`` (summary numbers of a training run); ``results`` saves and loads
-every result object.
+``statistics``, ``learning`` (summary numbers of a training run), ``credit`` (gradient
+attribution through time), ``map_stability`` (fixed points as points of the Euler map, with
+seed 000's labels); ``results`` saves and loads every result object.
 """
 
 from rnnbook.analysis.accuracy import ConditionAccuracy, accuracy_by_condition
 from rnnbook.analysis.choices import choice_log_prob, correct_log_prob, readout_choices
+from rnnbook.analysis.circular import (
+    SetSizeErrors,
+    angle_errors,
+    circular_kurtosis,
+    circular_sd,
+    circular_variance,
+    decode_angle,
+    errors_by_set_size,
+    present_item_errors,
+    slot_angles,
+    von_mises_circular_variance,
+    von_mises_resultant,
+    von_mises_sd,
+    wrap_angle,
+)
 from rnnbook.analysis.clamps import (
     ClampSwing,
     SignedRates,
     clamp_swing,
     period_window,
     signed_mean_rates,
+)
+from rnnbook.analysis.credit import (
+    CreditMetrics,
+    Gradients,
+    collect_gradients,
+    credit_metrics,
+    gini,
 )
 from rnnbook.analysis.evaluation import (
     Evaluation,
@@ -35,6 +58,16 @@ from rnnbook.analysis.learning import (
     spectral_gap,
     steps_to_threshold,
     time_to_plateau,
+)
+from rnnbook.analysis.map_stability import MapStability, classify_map_eigenvalues, map_stability
+from rnnbook.analysis.mixtures import (
+    GaussianUniformFit,
+    SwapModelFit,
+    ZhangLuckFit,
+    fit_gaussian_uniform,
+    fit_swap_model,
+    fit_zhang_luck,
+    reports_by_set_size,
 )
 from rnnbook.analysis.pca import (
     PCA,
@@ -64,7 +97,23 @@ from rnnbook.analysis.precision import (
 from rnnbook.analysis.psychometric import Psychometric, fit_psychometric, psychometric
 from rnnbook.analysis.regimes import memory_pca, memory_rates, spontaneous_pca, spontaneous_rates
 from rnnbook.analysis.results import Result
+from rnnbook.analysis.reversals import ReversalAdaptation, adaptation_speed, reversal_intervals
+from rnnbook.analysis.selectivity import (
+    DivisiveNormalisation,
+    MixedSelectivity,
+    ReadoutSNR,
+    divisive_normalisation,
+    inverse_participation_ratio,
+    mixed_selectivity,
+    readout_snr,
+)
 from rnnbook.analysis.statistics import Correlation, correlation, roughness
+from rnnbook.analysis.two_step import (
+    StayProbabilities,
+    StayRegression,
+    stay_probabilities,
+    stay_regression,
+)
 from rnnbook.analysis.weights import (
     Participation,
     input_weight,
@@ -73,8 +122,53 @@ from rnnbook.analysis.weights import (
     signed_ratios_over_signs,
     weight_correlation,
 )
+from rnnbook.analysis.wm_bootstrap import BootstrapIntervals, bootstrap_fit
 
 __all__ = [
+    "reversal_intervals",
+    "adaptation_speed",
+    "ReversalAdaptation",
+    "stay_regression",
+    "stay_probabilities",
+    "StayRegression",
+    "StayProbabilities",
+    "inverse_participation_ratio",
+    "mixed_selectivity",
+    "MixedSelectivity",
+    "divisive_normalisation",
+    "DivisiveNormalisation",
+    "readout_snr",
+    "ReadoutSNR",
+    "bootstrap_fit",
+    "BootstrapIntervals",
+    "reports_by_set_size",
+    "fit_swap_model",
+    "fit_gaussian_uniform",
+    "fit_zhang_luck",
+    "SwapModelFit",
+    "GaussianUniformFit",
+    "ZhangLuckFit",
+    "von_mises_sd",
+    "von_mises_circular_variance",
+    "von_mises_resultant",
+    "circular_sd",
+    "circular_kurtosis",
+    "circular_variance",
+    "present_item_errors",
+    "slot_angles",
+    "decode_angle",
+    "angle_errors",
+    "wrap_angle",
+    "errors_by_set_size",
+    "SetSizeErrors",
+    "map_stability",
+    "gini",
+    "credit_metrics",
+    "collect_gradients",
+    "classify_map_eigenvalues",
+    "MapStability",
+    "Gradients",
+    "CreditMetrics",
     "PCA",
     "ClampSwing",
     "ClassSeparation",

@@ -154,15 +154,19 @@ class RateRNN(nn.Module):
         device = generator.device if out is None else out.device
         return self.noise.recurrent(shape, self.alpha, generator, device=device, out=out)
 
-    def velocity(self, x: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    def velocity(
+        self, x: torch.Tensor, inputs: torch.Tensor, *, rates: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """dx/dt (per ms) of the noise-free continuous-time dynamics at states ``x [..., n_rec]``
         and constant inputs ``inputs [..., n_in]`` (broadcast against each other):
 
             tau dx/dt = -x + g(x, u) * (W f(x)) + W_in u + b,   g = 1 without gating.
 
         Differentiable in ``x``; the Euler step of ``forward`` is ``x + dt * velocity``.
+        ``rates``: f(x) computed by the caller (an analysis that needs the gradient with
+        respect to the very rates the recurrence reads passes its own); default f(x).
         """
-        r = self.activation(x)
+        r = self.activation(x) if rates is None else rates
         current = self.gate.current(r, inputs, r @ self.recurrence.effective_weight().T)
         drive = inputs @ self.input.effective_weight().T + self.bias
         return (current + drive - x) * (self.alpha / self.config.dt)

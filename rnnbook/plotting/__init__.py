@@ -21,7 +21,7 @@ from rnnbook.plotting.perturbation import (
 )
 from rnnbook.plotting.psychometric import plot_psychometric
 from rnnbook.plotting.style import REGIME_COLORS, STYLE_PATH, color_for, colors_for, use_style
-from rnnbook.plotting.sweeps import plot_sweep
+from rnnbook.plotting.sweeps import plot_sweep, plot_variants
 from rnnbook.plotting.trajectories import plot_trajectories
 from rnnbook.plotting.weights import (
     plot_group_curves,
@@ -52,6 +52,7 @@ __all__ = [
     "plot_pulse_trials",
     "plot_saliency",
     "plot_sweep",
+    "plot_variants",
     "plot_seed_histories",
     "plot_singular_values",
     "plot_targeted_vs_random",

@@ -4,8 +4,11 @@ from rnnbook.tasks.base import Task, TaskConfig, TimedTask, Trials
 from rnnbook.tasks.modcog import MODCOG_TASKS, ModCog, ModCogConfig
 from rnnbook.tasks.neurogym_tasks import NeurogymConfig, NeurogymTask
 from rnnbook.tasks.perceptual import PerceptualDecision, PerceptualDecisionConfig
+from rnnbook.tasks.probabilistic_reward import ProbabilisticReward, ProbabilisticRewardConfig
 from rnnbook.tasks.psychrnn_perceptual import PsychRNNPerceptual, PsychRNNPerceptualConfig
 from rnnbook.tasks.pulse import PulseIntegration, PulseIntegrationConfig
+from rnnbook.tasks.reversal import ReversalLearning, ReversalLearningConfig
+from rnnbook.tasks.two_stage import TwoStage, TwoStageConfig
 
 TASKS: dict[str, type[Task]] = {
     PerceptualDecision.name: PerceptualDecision,
@@ -13,6 +16,9 @@ TASKS: dict[str, type[Task]] = {
     PsychRNNPerceptual.name: PsychRNNPerceptual,
     NeurogymTask.name: NeurogymTask,
     ModCog.name: ModCog,
+    ReversalLearning.name: ReversalLearning,
+    TwoStage.name: TwoStage,
+    ProbabilisticReward.name: ProbabilisticReward,
 }
 
 
@@ -24,6 +30,12 @@ def make_task(name: str, config: TaskConfig | None = None) -> Task:
 
 
 __all__ = [
+    "TwoStageConfig",
+    "TwoStage",
+    "ReversalLearningConfig",
+    "ReversalLearning",
+    "ProbabilisticRewardConfig",
+    "ProbabilisticReward",
     "MODCOG_TASKS",
     "TASKS",
     "ModCog",

@@ -69,6 +69,20 @@ class Trials:
         """[T] the time of each step in ms."""
         return torch.arange(self.n_steps) * self.dt
 
+    def select(self, index) -> Trials:
+        """The trials at ``index`` (indices, a slice or a bool mask [B]) with their conditions
+        and periods, in that order."""
+        if isinstance(index, int):
+            raise ValueError(f"Trials.select: index = {index!r} is one trial; give a list of them")
+        return dataclasses.replace(
+            self,
+            inputs=self.inputs[index],
+            targets=self.targets[index],
+            mask=self.mask[index],
+            conditions={k: v[index] for k, v in self.conditions.items()},
+            periods={k: v[index] for k, v in self.periods.items()},
+        )
+
     def to(self, device: torch.device | str) -> Trials:
         """The same trials with every tensor (conditions and periods too) on ``device``."""
         return dataclasses.replace(
