@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 
 import importlib
 
-from rnnbook import analysis, models, plotting, runs, seeding, tasks, training
+from rnnbook import analysis, ei_studies, models, plotting, runs, seeding, tasks, training
 from rnnbook.analysis import *  # noqa: F403  (every name of rnnbook.analysis.__all__)
 from rnnbook.models import (
     PARTS,
@@ -37,6 +37,7 @@ from rnnbook.records import record
 from rnnbook.runs import DamagedRunError, Run, RunSpec, fit, load_run
 from rnnbook.seeding import Seeds
 from rnnbook.study_sweeps import sweep_study
+from rnnbook.sweep_tables import compare_to_reference, summarise_cells
 from rnnbook.sweeps import load_runs, sweep
 from rnnbook.tasks import (
     MODCOG_TASKS,
@@ -86,7 +87,8 @@ CORE = [
     # training and runs
     "LOSSES", "OPTIMIZERS", "PENALTIES", "TrainConfig", "CurriculumConfig", "Penalty", "History",
     "DivergenceError", "train", "RunSpec", "Run", "fit", "load_run", "fit_many", "EnsembleError",
-    "DamagedRunError", "sweep", "sweep_study", "load_runs", "modcog_spec", "Seeds", "record",
+    "DamagedRunError", "sweep", "sweep_study", "load_runs", "summarise_cells",
+    "compare_to_reference", "modcog_spec", "Seeds", "record",
 ]  # fmt: skip
 __all__ = CORE + analysis.__all__ + plotting.__all__
 

@@ -7,7 +7,14 @@ import pytest
 import torch
 
 import rnnbook as rb
-from rnnbook.analysis.credit import Gradients, collect_gradients, cosine, credit_metrics, gini
+from rnnbook.analysis.credit import (
+    Gradients,
+    collect_gradients,
+    cosine,
+    credit_metrics,
+    gini,
+    mean_credit,
+)
 from rnnbook.analysis.map_stability import classify_map_eigenvalues, map_stability
 
 
@@ -214,3 +221,14 @@ def test_map_spectrum_of_a_linear_leaky_network_is_known():
     w = model.effective_weights().recurrent.detach().double()
     expected = torch.linalg.eigvals(0.5 * torch.eye(5, dtype=torch.float64) + 0.5 * w).abs().max()
     assert float(result.spectral_radius[0]) == pytest.approx(float(expected), rel=1e-8)
+
+
+def test_mean_credit_averages_every_measure():
+    one, three = credit_metrics(hand_gradients(1.0)), credit_metrics(hand_gradients(3.0))
+    mean = mean_credit([one, three])
+    assert torch.allclose(mean.fisher, torch.full((10,), 5.0, dtype=torch.float64))  # (1 + 9) / 2
+    assert torch.allclose(mean.rms["I"], torch.tensor(2.0, dtype=torch.float64))
+    assert mean.summary["E"]["wbp_mean_mean"] == pytest.approx(2.0)
+    assert torch.equal(mean.excitatory, one.excitatory)
+    with pytest.raises(ValueError, match="no metrics"):
+        mean_credit([])

@@ -23,7 +23,7 @@ coefficients; the mean |g| in the fixation and decision periods; and the input s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -227,3 +227,25 @@ def _masked_mean_over_trials(values: torch.Tensor, mask) -> torch.Tensor:
         return torch.full(values.shape[1:], float("nan"), dtype=values.dtype)
     w = torch.as_tensor(mask).to(values.dtype)[..., None]  # [B, T, 1]
     return (values * w).sum(0) / w.sum(0).where(w.sum(0) > 0, torch.tensor(float("nan")))
+
+
+def mean_credit(metrics) -> CreditMetrics:
+    """The elementwise mean of several :class:`CreditMetrics` of one network (e.g. one per
+    batch of trials): every timecourse, per-unit measure, summary number and saliency map."""
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("mean_credit: no metrics to average")
+
+    def mean(values):
+        first = values[0]
+        if isinstance(first, dict):
+            return {k: mean([v[k] for v in values]) for k in first}
+        if isinstance(first, torch.Tensor) and first.dtype != torch.bool:
+            return torch.stack(values).mean(0)
+        if isinstance(first, float):
+            return sum(values) / len(values)
+        return first  # the excitatory mask: the same network throughout
+
+    return CreditMetrics(
+        **{f.name: mean([getattr(m, f.name) for m in metrics]) for f in fields(CreditMetrics)}
+    )
