@@ -39,6 +39,7 @@ from rnnbook.analysis.credit import (
     collect_gradients,
     credit_metrics,
     gini,
+    mean_credit,
 )
 from rnnbook.analysis.evaluation import (
     Evaluation,
@@ -125,6 +126,7 @@ from rnnbook.analysis.weights import (
 from rnnbook.analysis.wm_bootstrap import BootstrapIntervals, bootstrap_fit
 
 __all__ = [
+    "mean_credit",
     "reversal_intervals",
     "adaptation_speed",
     "ReversalAdaptation",
