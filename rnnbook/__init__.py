@@ -29,10 +29,11 @@ from rnnbook.models import (
     Perturb,
     RateRNN,
     Rollout,
+    TinyGRU,
     Weights,
 )
 from rnnbook.plotting import *  # noqa: F403  (every name of rnnbook.plotting.__all__)
-from rnnbook.recipes import modcog_spec
+from rnnbook.recipes import gru_spec, lowrank_spec, modcog_spec
 from rnnbook.records import record
 from rnnbook.runs import DamagedRunError, Run, RunSpec, fit, load_run
 from rnnbook.seeding import Seeds
@@ -42,6 +43,8 @@ from rnnbook.sweeps import load_runs, sweep
 from rnnbook.tasks import (
     MODCOG_TASKS,
     TASKS,
+    DelayedEstimation,
+    DelayedEstimationConfig,
     ModCog,
     ModCogConfig,
     NeurogymConfig,
@@ -81,14 +84,15 @@ CORE = [
     "PulseIntegration", "PulseIntegrationConfig", "PsychRNNPerceptual", "PsychRNNPerceptualConfig",
     "NeurogymTask", "NeurogymConfig", "ModCog", "ModCogConfig", "MODCOG_TASKS", "ReversalLearning",
     "ReversalLearningConfig", "TwoStage", "TwoStageConfig", "ProbabilisticReward",
-    "ProbabilisticRewardConfig",
+    "ProbabilisticRewardConfig", "DelayedEstimation", "DelayedEstimationConfig",
     # models
     "PARTS", "ModelConfig", "RateRNN", "Rollout", "Weights", "Lesion", "Clamp", "Perturb", "Gain",
+    "TinyGRU",
     # training and runs
     "LOSSES", "OPTIMIZERS", "PENALTIES", "TrainConfig", "CurriculumConfig", "Penalty", "History",
     "DivergenceError", "train", "RunSpec", "Run", "fit", "load_run", "fit_many", "EnsembleError",
     "DamagedRunError", "sweep", "sweep_study", "load_runs", "summarise_cells",
-    "compare_to_reference", "modcog_spec", "Seeds", "record",
+    "compare_to_reference", "modcog_spec", "lowrank_spec", "gru_spec", "Seeds", "record",
 ]  # fmt: skip
 __all__ = CORE + analysis.__all__ + plotting.__all__
 

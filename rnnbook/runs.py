@@ -71,7 +71,7 @@ class RunSpec:
     model_config: ModelConfig
     train_config: TrainConfig
     seed: int = 0
-    model: str = "rate"  # registered model name (rnnbook.models.MODELS)
+    model: str = "rate"  # registered model name (rnnbook.models.MODELS): rate | gru
 
     def __post_init__(self):
         if not isinstance(self.task, str) or self.task not in TASKS:
@@ -93,6 +93,9 @@ class RunSpec:
                     f"RunSpec.{name} = {getattr(self, name)!r} is not allowed: want a "
                     f"{kind.__name__} (task {self.task!r})"
                 )
+        check_model = getattr(MODELS[self.model], "check_config", None)
+        if check_model is not None:  # a model that reads only some ModelConfig fields (gru)
+            check_model(self.model_config)
         task = TASKS[self.task](self.task_config)
         self.model_config.for_task(task)  # refuses sizes or dt that disagree with the task
         check_config_fits(task, self.train_config)  # a loss that fits the task's targets

@@ -3,7 +3,8 @@ model configs the equivalence tests run it on: every registered part, and pairs 
 
 The loop reads only the model's effective weights, its alpha, its rate function and, for a
 gated model, the gate's three parameters; it draws the noise in the model's order (input
-noise, then recurrent noise) from a generator seeded like the one given to the model, and
+noise, then recurrent noise, then any spike noise step by step with the model's own draw)
+from a generator seeded like the one given to the model, and
 applies interventions from their definition (``compile_interventions``' keep/value/current).
 """
 
@@ -42,9 +43,15 @@ def reference_forward(net, inputs, *, seed=None, intervention=None):
     value = edits.value if edits.value is not None else torch.zeros(n_steps, cfg.n_rec)
     current = edits.current if edits.current is not None else torch.zeros(n_steps, cfg.n_rec)
     w = net.effective_weights()
-    x, states = torch.zeros(batch, cfg.n_rec), []
+    spiking = getattr(net.noise, "spike", False) and net.noise.factor > 0
+
+    def sent(x, row):  # the rates a unit sends: spike noise (drawn step by step), then edits
+        r = net.noise.rates(f(x), gen) if spiking else f(x)
+        return keep[row] * r + value[row]
+
+    x, states, rates = torch.zeros(batch, cfg.n_rec), [], []
+    r = sent(x, 0)
     for t in range(n_steps):
-        r = keep[max(t - 1, 0)] * f(x) + value[max(t - 1, 0)]
         rec = r @ w.recurrent.T
         if cfg.gate == "multiplicative":
             g = net.gate
@@ -54,8 +61,9 @@ def reference_forward(net, inputs, *, seed=None, intervention=None):
         drive = inputs[:, t] @ w.input.T + w.bias + noise[t] + current[t]
         x = (1 - alpha) * x + alpha * (rec + drive)
         states.append(x)
-    states = torch.stack(states, 1)
-    rates = keep * f(states) + value
+        r = sent(x, t)
+        rates.append(r)
+    states, rates = torch.stack(states, 1), torch.stack(rates, 1)
     return states, rates, rates @ w.readout.T + w.readout_bias
 
 
@@ -73,6 +81,7 @@ SINGLE_PARTS = [
         "spectral_radius": 1.2,
     },
     {"recurrence": "low_rank", "rank": 2},
+    {"recurrence": "low_rank", "rank": 2, "init": "brain_inspired", "sv_decay": 0.3},  # seed 004
     {"tau": (40.0, 300.0)},
     {"tau": None, "leak": 0.3},
     {"activation": "linear", "spectral_radius": 0.5},
@@ -83,6 +92,11 @@ SINGLE_PARTS = [
     {"sigma_rec": 0.2, "sigma_in": 0.1},
     {"train_recurrent": False},
     {"bias": False},
+    # seed 003's spike-count noise on the sent rates, each kind
+    {"noise": "spike_gamma", "spike_noise_factor": 0.1, "activation": "softplus"},
+    {"noise": "spike_gauss", "spike_noise_factor": 0.1, "activation": "softplus"},
+    {"noise": "spike_puregauss", "spike_noise_factor": 0.02},
+    {"noise": "spike_csnr", "spike_noise_factor": 0.2, "activation": "softplus"},
 ]
 PAIRS = [
     {"recurrence": "dale", "gate": "multiplicative", "sigma_rec": 0.1, "train_recurrent": False},
@@ -90,6 +104,17 @@ PAIRS = [
     {"recurrence": "dale", "tau": None, "leak": 0.5, "activation": "softplus"},
     {"gate": "multiplicative", "tau": (25.0, 120.0), "sigma_rec": 0.1},
     {"recurrence": "low_rank", "gate": "multiplicative", "activation": "saturating"},
+    {  # seed 003's network, gated, with input and recurrent noise too
+        "recurrence": "dale",
+        "e_frac": 0.5,
+        "tau": (40.0, 300.0),
+        "sort_taus": True,
+        "gate": "multiplicative",
+        "noise": "spike_gamma",
+        "spike_noise_factor": 0.05,
+        "sigma_rec": 0.1,
+        "activation": "softplus",
+    },
 ]
 PART_CONFIGS = SINGLE_PARTS + PAIRS
 

@@ -25,6 +25,7 @@ from rnnbook.tasks import (
 )
 from rnnbook.tasks.base import TARGET_KINDS
 from rnnbook.training import LOSSES, CurriculumConfig, Penalty, TrainConfig, train
+from rnnbook.training.losses import losses_for
 
 SMALL = dict(fixation_ms=20.0, stimulus_ms=100.0, decision_ms=40.0)  # T = 8 at dt = 20
 TASK = PerceptualDecision(PerceptualDecisionConfig(**SMALL))
@@ -240,8 +241,8 @@ def test_a_model_whose_inputs_do_not_fit_the_task_is_refused_by_train():
 @pytest.mark.parametrize(
     "task, loss, fitting",
     [
-        (PULSE, "cross_entropy", "('mse',)"),
-        (PSYCHRNN, "modcog", "('mse',)"),
+        (PULSE, "cross_entropy", str(losses_for("values"))),
+        (PSYCHRNN, "modcog", str(losses_for("values"))),
         (TASK, "mse", "('cross_entropy', 'modcog')"),
     ],
 )

@@ -11,12 +11,21 @@ import rnnbook.training.many as many
 import rnnbook.training.many.stacked as stacked
 from rnnbook.models import MODELS, PARTS, ModelConfig, RateRNN
 from rnnbook.runs import RunSpec, build_model, fit, load_run
-from rnnbook.tasks import PerceptualDecisionConfig, PulseIntegrationConfig
+from rnnbook.tasks import (
+    DelayedEstimationConfig,
+    PerceptualDecisionConfig,
+    PulseIntegrationConfig,
+    ReversalLearningConfig,
+)
 from rnnbook.training import LOSSES, OPTIMIZERS, PENALTIES, CurriculumConfig, Penalty, TrainConfig
 from rnnbook.training.many import EnsembleError, auto_method, fit_many
 from rnnbook.training.many.stackable import MODEL_PER_MEMBER, TRAIN_PER_MEMBER, check_stackable
 
 DECISION = PerceptualDecisionConfig(stimulus_ms=200, coherences=[0.1, 0.4])  # T = 25
+WM = DelayedEstimationConfig(  # T = 10, 2 slots: seed 003's (cos, sin) losses
+    init_ms=0.0, stimulus_ms=30.0, delay_ms=30.0, decode_ms=40.0, n_slots=2, set_sizes=(1, 2)
+)
+REVERSAL = ReversalLearningConfig(n_trials=12)  # sessions of 12 trials: seed 004's soft targets
 PULSE = PulseIntegrationConfig(  # T = 30, a regression task (loss="mse")
     dt=20.0, trial_ms=600.0, onset_ms=(100.0, 200.0), duration_ms=(40.0, 100.0), cost_onset_ms=400.0
 )
@@ -178,13 +187,20 @@ STACKED_PARTS = {
     "init": {
         "gaussian": [{"member": {"init": "eirnn"}}],
         "eirnn": [{"model": {"recurrence": "dale", "e_units": "random"}}],
+        "brain_inspired": [{"model": {"recurrence": "low_rank", "rank": 2, "sv_decay": 0.3}}],
     },
     "init_norm": {
         "spectral_radius": [{}],
         "singular_value": [{"member": {"init_norm": "spectral_radius", "spectral_radius": 0.8}}],
     },
 }
-REFUSED_PARTS = {"gate": {"multiplicative": "ModelConfig.gate = 'multiplicative'"}}
+REFUSED_PARTS = {
+    "gate": {"multiplicative": "ModelConfig.gate = 'multiplicative'"},
+    "noise": {
+        name: f"ModelConfig.noise = {name!r}"
+        for name in ("spike_gamma", "spike_gauss", "spike_puregauss", "spike_csnr")
+    },
+}
 STACKED_TRAINING = {  # TrainConfig field -> registered name -> cases
     "penalties": {
         "contrastive_margin": [
@@ -200,11 +216,32 @@ STACKED_TRAINING = {  # TrainConfig field -> registered name -> cases
             {"id": "net", "train": {"penalties": (Penalty("row_sum", 0.5, per_sign=False),)}},
         ],
         "fixation_down": [{"train": {"penalties": (Penalty("fixation_down", 0.5),)}}],
+        **{  # seed 004's penalties on a low-rank recurrence
+            name: [
+                {
+                    "model": {"recurrence": "low_rank", "rank": 2, "activation": "tanh"},
+                    "train": {"penalties": (Penalty(name, 0.05, **options),)},
+                }
+            ]
+            for name, options in [
+                ("nuclear_norm", {}),
+                ("effective_rank", {"sigma": True}),
+                ("spectral_target", {"rank": 2, "gamma": 0.5}),
+                ("heterogeneity", {"exact": True}),
+            ]
+        },
     },
     "loss": {
         "cross_entropy": [{"train": {"label_smoothing": 0.1}}],
         "mse": [{"train": {"loss": "mse"}, "task": "pulse_integration"}],
         "modcog": [{"train": {"loss": "modcog", "label_smoothing": 0.1}}],
+        "soft_cross_entropy": [
+            {"train": {"loss": "soft_cross_entropy"}, "task": "reversal_learning"}
+        ],
+        **{
+            name: [{"train": {"loss": name}, "task": "delayed_estimation"}]
+            for name in ("l2", "sqrtl2", "rad", "exp")
+        },
     },
     "optimizer": {
         "adam": [{}],
@@ -229,7 +266,8 @@ STACKED_OPTIONS = {  # fields that are no registered part
 def _case_spec(case, own=None) -> RunSpec:
     """The first member of ``case``; ``own``: the part's own ModelConfig field and value."""
     task = case.get("task", "perceptual_decision")
-    task_config = PULSE if task == "pulse_integration" else DECISION
+    configs = {"pulse_integration": PULSE, "delayed_estimation": WM, "reversal_learning": REVERSAL}
+    task_config = configs.get(task, DECISION)
     fields = (own or {}) | case.get("model", {})
     model_config = ModelConfig(n_rec=12, sigma_rec=0.05, **fields)
     return RunSpec(task, task_config, model_config, replace(SMALL, **case.get("train", {})))

@@ -69,6 +69,9 @@ def test_mask_starts_at_the_end_of_the_stimulus_and_leaves_global_rng_alone():
         ({}, dict(weight_decay=1e-4), "TrainConfig.weight_decay"),
         ({}, dict(grad_clip=0.5), "TrainConfig.grad_clip = 0.5"),
         ({}, dict(penalties=Penalty("contrastive_margin", 0.1)), "TrainConfig.penalties"),
+        (dict(noise="spike_puregauss", spike_noise_factor=0.1), {}, "ModelConfig.noise"),
+        ({}, dict(lr_plateau_factor=0.5), "TrainConfig.lr_plateau_factor = 0.5"),
+        ({}, dict(early_stop_patience=100), "TrainConfig.early_stop_patience = 100"),
     ],
 )
 def test_unsupported_settings_are_refused_by_name(model, train, field):

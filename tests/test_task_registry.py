@@ -60,6 +60,10 @@ VARIANTS = {
         {"volatility_blocks": True, "block_trials": 7, "n_trials": 50},
         {"n_sessions": 25, "split": "val", "agent_beta": 0.0, "n_trials": 3},
     ],
+    "delayed_estimation": [
+        {"encoding": "cos_sin", "n_slots": 4, "set_sizes": (1, 2, 4), "angle_noise": 0.0},
+        {"dt": 20.0, "init_ms": 0.0, "delay_ms": (200.0, 1000.0), "set_sizes": (3, 1)},
+    ],
 }
 
 # The periods the loss judges: the mask is nonzero exactly on their union.
@@ -72,6 +76,7 @@ JUDGED_PERIODS = {
     "reversal_learning": ("trial",),
     "two_stage": ("trial",),
     "probabilistic_reward": ("trial",),
+    "delayed_estimation": ("decode",),
 }
 
 BATCH = 16
@@ -145,11 +150,14 @@ def test_periods_tile_each_trial_up_to_its_end(case):
 
 
 def test_mask_is_exactly_the_judged_periods(case):
+    """A step is judged when the mask weights it (a [B, T, n_out] mask: any of its channels,
+    e.g. only the present items' channels of delayed estimation)."""
     name, _, trials = case
     judged = torch.stack([trials.periods[p] for p in JUDGED_PERIODS[name]]).any(0)  # [B, T]
-    if trials.mask.dim() == 3:
-        judged = judged[..., None].expand_as(trials.mask)
-    assert torch.equal(trials.mask != 0, judged)
+    weighted = trials.mask != 0
+    if weighted.dim() == 3:
+        weighted = weighted.any(-1)
+    assert torch.equal(weighted, judged)
 
 
 def test_conditions_lead_with_the_batch_and_dt_is_the_tasks(case):

@@ -4,7 +4,8 @@ One idea per module: ``evaluation`` (running a model on test trials), ``choices`
 ``psychometric``, ``accuracy``, ``precision`` (regression error), ``pca``, ``regimes``
 (spontaneous and memory activity), ``weights`` (weight-vector geometry), ``geometry`` (class
 separation), ``fixed_points``, ``perturbation`` (saliency and lesions), ``clamps``,
-``statistics``, ``learning`` (summary numbers of a training run), ``credit`` (gradient
+``statistics``, ``learning`` (summary numbers of a training run), ``low_rank`` (spectra,
+response heterogeneity and the rank-r subspace of seed 004's networks), ``credit`` (gradient
 attribution through time), ``map_stability`` (fixed points as points of the Euler map, with
 seed 000's labels); ``results`` saves and loads every result object.
 """
@@ -59,6 +60,19 @@ from rnnbook.analysis.learning import (
     spectral_gap,
     steps_to_threshold,
     time_to_plateau,
+)
+from rnnbook.analysis.low_rank import (
+    FlowField,
+    RecurrentSpectrum,
+    ResponseHeterogeneity,
+    SubspaceFixedPoints,
+    flow_field,
+    recurrent_matrix,
+    recurrent_spectrum,
+    response_heterogeneity,
+    subspace_basis,
+    subspace_fixed_points,
+    sv_decay_fit,
 )
 from rnnbook.analysis.map_stability import MapStability, classify_map_eigenvalues, map_stability
 from rnnbook.analysis.mixtures import (
@@ -202,6 +216,17 @@ __all__ = [
     "evaluate_on",
     "evaluation_of",
     "find_fixed_points",
+    "FlowField",
+    "RecurrentSpectrum",
+    "ResponseHeterogeneity",
+    "SubspaceFixedPoints",
+    "flow_field",
+    "recurrent_matrix",
+    "recurrent_spectrum",
+    "response_heterogeneity",
+    "subspace_basis",
+    "subspace_fixed_points",
+    "sv_decay_fit",
     "fit_psychometric",
     "input_weight",
     "lesion_comparison",

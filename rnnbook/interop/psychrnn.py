@@ -134,12 +134,16 @@ def _check_supported(task, m: ModelConfig, t: TrainConfig) -> None:
         "ModelConfig.readout_weights": (m.readout_weights, "free"),
         "ModelConfig.gate": (m.gate, "none"),
         "ModelConfig.sigma_in": (m.sigma_in, 0.0),
+        "ModelConfig.noise": (m.noise, "gaussian"),
         "TrainConfig.loss": (t.loss, "mse"),
         "TrainConfig.weight_decay": (t.weight_decay, 0.0),
         "TrainConfig.curriculum": (t.curriculum, None),
         "TrainConfig.target_accuracy": (t.target_accuracy, None),
         "TrainConfig.optimizer": (t.optimizer, "adam"),
         "TrainConfig.penalties": (t.penalties, ()),
+        "TrainConfig.lr_plateau_factor": (t.lr_plateau_factor, None),
+        "TrainConfig.early_stop_patience": (t.early_stop_patience, None),
+        "TrainConfig.noise_stages": (t.noise_stages, None),
     }
     for name, (value, allowed) in unsupported.items():
         if value != allowed:

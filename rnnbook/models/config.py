@@ -10,12 +10,14 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from rnnbook.models.init import LOW_RANK_ONLY
 from rnnbook.models.parts import PARTS
 from rnnbook.models.weights import NEEDS_POPULATIONS
 from rnnbook.validation import (
     check_choice,
     check_integer,
     check_nonnegative,
+    check_number,
     check_positive,
     check_range,
     check_type,
@@ -25,6 +27,7 @@ from rnnbook.validation import (
 
 E_UNITS = ("first", "random")
 TASK_FIELDS = ("n_in", "n_out", "dt")  # sizes and time step that come from the task
+SPIKE_NOISE_RANGE = (1e-6, 100.0)  # allowed spike_noise_factor k, besides 0 (off)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class ModelConfig:
     # [low, high] (a fixed buffer); or tau=None and leak = alpha given directly (tau = dt / leak)
     tau: float | tuple[float, float] | None = 100.0
     leak: float | None = None  # discrete leak alpha in (0, 1] (with tau=None)
+    sort_taus: bool = False  # per-unit taus sorted ascending within E and within I (seed 003)
     activation: str = "relu"  # rate function r = f(x) (models.rates): linear | relu | tanh | ...
     softplus_beta: float = 1.0  # beta of activation="softplus"
     rate_max: float = 60.0  # saturation rate of activation="saturating"
@@ -52,12 +56,18 @@ class ModelConfig:
     e_frac: float = 0.8  # fraction of excitatory units (recurrence="dale")
     e_units: str = "first"  # which units are excitatory: first | random (a permutation)
     rank: int = 1  # r of recurrence="low_rank": W = m n^T + M N^T, M and N with r columns
+    # gamma of seed 004's SV-decay initialisation (recurrence="low_rank"): column i of M and N
+    # times sqrt(t_i), t_i = exp(-gamma i) normalised to sum r; 0: no decay (models.low_rank)
+    sv_decay: float = 0.0
     input_weights: str = "free"  # free | nonnegative
     # free | nonnegative | excitatory (non-negative, E units only) | e_only (free, E units only)
     readout_weights: str = "free"
     noise: str = "gaussian"  # noise model (models.noise)
     sigma_rec: float = 0.0  # recurrent noise: sqrt(2 alpha) sigma_rec per step on the state
     sigma_in: float = 0.0  # input noise: sqrt(2 / alpha) sigma_in per step on each input
+    # k of the spike-count noise on the sent rates (noise="spike_gamma" | "spike_gauss" |
+    # "spike_puregauss" | "spike_csnr", models.noise): 0 (off) or in [1e-6, 100]
+    spike_noise_factor: float = 0.0
     gate: str = "none"  # none | multiplicative (a sigmoid gate on the recurrent current)
     bias: bool = True  # False: no recurrent or readout bias (fixed at zero, never trained)
 
@@ -68,6 +78,7 @@ class ModelConfig:
                 check_integer(self, name, minimum=1)
         check_integer(self, "n_rec", minimum=1)
         check_integer(self, "rank", minimum=1)
+        check_nonnegative(self, "sv_decay")
         for name in ("train_recurrent", "bias"):
             check_type(self, name, bool)
         if self.dt is not None:
@@ -83,6 +94,7 @@ class ModelConfig:
         check_range(self, "e_frac", 0.0, 1.0)
         self._check_time_constants()
         self._check_populations()
+        self._check_spike_noise()
 
     def _check_time_constants(self) -> None:
         if self.leak is not None:
@@ -140,11 +152,61 @@ class ModelConfig:
                 "'low_rank' (it initialises a full matrix, not factors): want init = 'gaussian', "
                 "or recurrence dense or dale"
             )
+        self._check_low_rank_init()
         if self.recurrence == "low_rank" and self.rank + 1 > self.n_rec:
             raise ValueError(
                 f"ModelConfig.rank = {self.rank!r} is out of range for ModelConfig.n_rec = "
                 f"{self.n_rec!r} (ModelConfig.recurrence = 'low_rank'): allowed 1 .. n_rec - 1 = "
                 f"{self.n_rec - 1}"
+            )
+
+    def _check_low_rank_init(self) -> None:
+        low_rank = self.recurrence == "low_rank"
+        if self.init in LOW_RANK_ONLY and not low_rank:
+            raise ValueError(
+                f"ModelConfig.init = {self.init!r} is not allowed with ModelConfig.recurrence = "
+                f"{self.recurrence!r}: it initialises low-rank factors: want recurrence = "
+                "'low_rank', or init = 'gaussian'"
+            )
+        if self.init in LOW_RANK_ONLY and self.spectral_radius != 1.0:
+            raise ValueError(
+                f"ModelConfig.spectral_radius = {self.spectral_radius!r} is not used with "
+                f"ModelConfig.init = {self.init!r} (its factors are drawn at a fixed SD, not "
+                "rescaled): leave it at 1.0, or use init = 'gaussian'"
+            )
+        if self.sv_decay > 0 and not low_rank:
+            raise ValueError(
+                f"ModelConfig.sv_decay = {self.sv_decay!r} is not allowed with "
+                f"ModelConfig.recurrence = {self.recurrence!r}: it shapes low-rank factors: "
+                "want recurrence = 'low_rank', or sv_decay = 0"
+            )
+
+    def _check_spike_noise(self) -> None:
+        check_type(self, "sort_taus", bool)
+        if self.sort_taus and not self.per_unit_tau:
+            raise ValueError(
+                f"ModelConfig.sort_taus = True is not allowed with ModelConfig.tau = {self.tau!r}"
+                f" (ModelConfig.leak = {self.leak!r}): it sorts per-unit taus: want tau = (low, "
+                "high), or sort_taus = False"
+            )
+        k = check_number(self, "spike_noise_factor")
+        if not (k == 0 or SPIKE_NOISE_RANGE[0] <= k <= SPIKE_NOISE_RANGE[1]):
+            raise ValueError(
+                f"ModelConfig.spike_noise_factor = {k!r} is out of range: allowed 0 (off) or "
+                f"[{SPIKE_NOISE_RANGE[0]:g}, {SPIKE_NOISE_RANGE[1]:g}]"
+            )
+        if k > 0 and not PARTS["noise"][self.noise].spike:
+            spiking = tuple(name for name, part in PARTS["noise"].items() if part.spike)
+            raise ValueError(
+                f"ModelConfig.spike_noise_factor = {k!r} is not allowed with ModelConfig.noise = "
+                f"{self.noise!r}, which has no spike-count noise: choose noise from {spiking}, or "
+                "spike_noise_factor = 0"
+            )
+        if k > 0 and not PARTS["activation"][self.activation].nonnegative:
+            raise ValueError(
+                f"ModelConfig.activation = {self.activation!r} is not allowed with spike-count "
+                f"noise (ModelConfig.noise = {self.noise!r}, spike_noise_factor = {k!r}): spike "
+                "counts need rates >= 0: choose relu, softplus or saturating"
             )
 
     @property

@@ -31,7 +31,11 @@ from rnnbook.seeding import Seeds, device_generator
 
 @dataclass
 class Rollout:
-    """What a forward pass returns. outputs: [B, T, n_out]; states, rates: [B, T, n_rec]."""
+    """What a forward pass returns. outputs: [B, T, n_out]; states, rates: [B, T, n_rec].
+
+    ``rates`` are the rates the units send, which the recurrence and the readout read: f(states)
+    under no intervention and no spike noise; with spike-count noise (``models.noise``), the
+    noisy rates."""
 
     outputs: torch.Tensor
     states: torch.Tensor
@@ -77,7 +81,9 @@ class RateRNN(nn.Module):
         self.input = PARTS["input_weights"][config.input_weights](w_in, signs)
         self.readout = PARTS["readout_weights"][config.readout_weights](w_out, signs)
         self.gate = PARTS["gate"][config.gate](config, generator=gen)
-        self.time_constants = PARTS["time_constants"][config.time_constants](config, generator=gen)
+        self.time_constants = PARTS["time_constants"][config.time_constants](
+            config, generator=gen, signs=signs
+        )
         self.noise = PARTS["noise"][config.noise](config)
         self.activation = PARTS["activation"][config.activation].from_config(config)
         bias, readout_bias = torch.zeros(config.n_rec), torch.zeros(config.n_out)
@@ -107,7 +113,8 @@ class RateRNN(nn.Module):
     ) -> Rollout:
         """Run the network on ``inputs [B, T, n_in]`` from ``h0 [B, n_rec]`` (zeros if None).
 
-        ``generator`` draws the noise (default: the model's own noise generator; analyses
+        ``generator`` draws the noise, input and recurrent noise first, then any spike noise
+        step by step (default: the model's own noise generator; analyses
         always pass their own). ``intervention``: a lesion, clamp, perturbation or gain
         (``models.interventions``), or a list of them, applied in this call only.
         """
@@ -133,8 +140,17 @@ class RateRNN(nn.Module):
             keep, value = (torch.cat([e[:1], e]) for e in (edits.keep, edits.value))
         x = inputs.new_zeros(batch, cfg.n_rec) if h0 is None else h0.expand(batch, -1)
         w_t = self.recurrence.effective_weight().T
-        states, rates = self.gate.integrate(
-            drive, inputs, x, w_t, self.alpha, self.activation, keep, value
+        states, rates = self.noise.integrate(
+            self.gate,
+            drive,
+            inputs,
+            x,
+            w_t,
+            self.alpha,
+            self.activation,
+            keep,
+            value,
+            generator=gen,
         )
         # the readout on the time-major rates as they lie in memory: [T, B, n_out]
         outputs = torch.addmm(
@@ -212,7 +228,9 @@ class RateRNN(nn.Module):
     def without_noise(self) -> RateRNN:
         """A copy of this model with its noise switched off (same weights)."""
         quiet = copy.deepcopy(self)
-        quiet.config = dataclasses.replace(self.config, sigma_in=0.0, sigma_rec=0.0)
+        quiet.config = dataclasses.replace(
+            self.config, sigma_in=0.0, sigma_rec=0.0, spike_noise_factor=0.0
+        )
         quiet.noise = PARTS["noise"][quiet.config.noise](quiet.config)
         return quiet
 

@@ -21,7 +21,10 @@ _ONE = torch.ones(())  # a 0-d tensor broadcasts across dtypes and devices with 
 
 
 class RateFunction:
-    """Base: ``into`` falls back to ``out.copy_(f(x))``; ``from_config`` reads the parameters."""
+    """Base: ``into`` falls back to ``out.copy_(f(x))``; ``from_config`` reads the parameters.
+    ``nonnegative``: whether every rate is >= 0 (spike-count noise needs it)."""
+
+    nonnegative = False
 
     def __call__(self, x):
         raise NotImplementedError
@@ -53,6 +56,8 @@ class Linear(RateFunction):
 class Relu(RateFunction):
     """f(x) = max(x, 0)."""
 
+    nonnegative = True
+
     def __call__(self, x):
         return torch.relu(x)
 
@@ -79,6 +84,8 @@ class Tanh(RateFunction):
 class Softplus(RateFunction):
     """f(x) = log(1 + exp(beta x)) / beta (linear above beta x > 20, as torch's softplus)."""
 
+    nonnegative = True
+
     def __init__(self, beta: float = 1.0):
         self.beta = beta
 
@@ -96,9 +103,10 @@ class Softplus(RateFunction):
 class Saturating(RateFunction):
     """f(x) = (rate_max / 2) (1 + tanh(0.14 x - 4.2)): a sigmoid rate in (0, rate_max) with its
     half-maximum at x = 30, the firing-rate function of the working-memory study (seed 003).
-    f'(x) = 0.28 r (1 - r / rate_max)."""
+    f'(x) = 0.28 r (1 - r / rate_max). With rate_max = 60 Hz: f(30) = 30, f(0) = 0.0135 Hz."""
 
     gain, offset = 0.14, 4.2
+    nonnegative = True
 
     def __init__(self, rate_max: float = 60.0):
         self.rate_max = rate_max

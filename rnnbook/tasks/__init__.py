@@ -1,6 +1,7 @@
 """Cognitive tasks: one task per module on :class:`~rnnbook.tasks.base.Task`; ``TASKS`` by name."""
 
 from rnnbook.tasks.base import Task, TaskConfig, TimedTask, Trials
+from rnnbook.tasks.delayed_estimation import DelayedEstimation, DelayedEstimationConfig
 from rnnbook.tasks.modcog import MODCOG_TASKS, ModCog, ModCogConfig
 from rnnbook.tasks.neurogym_tasks import NeurogymConfig, NeurogymTask
 from rnnbook.tasks.perceptual import PerceptualDecision, PerceptualDecisionConfig
@@ -19,6 +20,7 @@ TASKS: dict[str, type[Task]] = {
     ReversalLearning.name: ReversalLearning,
     TwoStage.name: TwoStage,
     ProbabilisticReward.name: ProbabilisticReward,
+    DelayedEstimation.name: DelayedEstimation,
 }
 
 
@@ -30,6 +32,8 @@ def make_task(name: str, config: TaskConfig | None = None) -> Task:
 
 
 __all__ = [
+    "DelayedEstimation",
+    "DelayedEstimationConfig",
     "TwoStageConfig",
     "TwoStage",
     "ReversalLearningConfig",

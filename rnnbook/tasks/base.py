@@ -31,7 +31,8 @@ class Trials:
     inputs:     [B, T, n_in]  network inputs.
     targets:    [B, T] class indices (classification) or [B, T, n_out] values (regression).
     mask:       [B, T] or [B, T, n_out] loss weights (0 where the output is not judged).
-    conditions: per-trial tensors, each [B] (e.g. ``coherence``, ``choice``).
+    conditions: per-trial tensors, each [B, ...] with the trial first (e.g. ``coherence`` [B];
+                seed 003's ``angles`` [B, M]).
     dt:         the time step in ms.
     periods:    boolean [B, T] masks by period name (``fixation``, ``stimulus``, ``delay``,
                 ``decision``, ...): ``periods["stimulus"][b, t]`` is True when step ``t`` of

@@ -1,7 +1,13 @@
 """Training: losses, penalties and optimisers (registries), configs, callbacks, the one
 training step and the trainer. Many networks at once: ``rnnbook.training.many``."""
 
-from rnnbook.training.callbacks import Curriculum, EarlyStopping, ProgressBar
+from rnnbook.training.callbacks import (
+    Curriculum,
+    EarlyStopping,
+    LossPlateau,
+    NoiseCurriculum,
+    ProgressBar,
+)
 from rnnbook.training.config import CurriculumConfig, TrainConfig
 from rnnbook.training.history import History
 from rnnbook.training.losses import LOSSES, masked_cross_entropy, masked_mse
@@ -19,6 +25,8 @@ __all__ = [
     "DivergenceError",
     "EarlyStopping",
     "History",
+    "LossPlateau",
+    "NoiseCurriculum",
     "Penalty",
     "ProgressBar",
     "TrainConfig",

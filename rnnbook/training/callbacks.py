@@ -1,17 +1,21 @@
-"""Training callbacks: curriculum, early stopping and the progress bar.
+"""Training callbacks: curricula, early stopping, plateaus of the loss and the progress bar.
 
 A callback implements any of ``on_train_begin(state)``, ``on_step_end(state)``,
-``on_eval(state)`` and ``on_train_end(state)``. It may replace ``state.task``, set
-``state.stop = True`` or add ``state.history.events``; it never reaches into the loop.
+``on_eval(state)`` and ``on_train_end(state)``. It may replace ``state.task``, scale the
+learning rate (``state.lr_scale``), set the model's spike-noise level, set ``state.stop =
+True`` or add ``state.history.events``; it never reaches into the loop.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from tqdm import tqdm
 
-from rnnbook.training.config import CurriculumConfig
+from rnnbook.training.config import CurriculumConfig, TrainConfig
+
+NOISE_CURRICULUM_START = 1e-3  # the first spike-noise level of seed 003's noise curriculum
 
 
 class Curriculum:
@@ -61,6 +65,93 @@ class EarlyStopping:
             state.history.events.append(
                 (state.step, f"stopped: accuracy {state.eval_accuracy:.3f}")
             )
+
+
+def noise_levels(final: float, stages: int) -> list[float]:
+    """Seed 003's noise-curriculum levels: ``stages`` levels geometric from 1e-3 to ``final``
+    (``final`` alone for one stage)."""
+    if stages == 1:
+        return [float(final)]
+    levels = np.geomspace(NOISE_CURRICULUM_START, final, stages).tolist()
+    return levels[:-1] + [float(final)]
+
+
+class NoiseCurriculum:
+    """Train at rising spike-noise levels (``noise_levels``) up to the model's own, restored at
+    the end whatever stage training reached. With ``by_patience`` a :class:`LossPlateau` moves
+    to the next stage when its early-stopping patience runs out (seed 003's port); otherwise
+    stage i covers steps ``(i n / S, (i + 1) n / S]`` of n steps. A new stage starts from the
+    full learning rate (``state.lr_scale = 1``)."""
+
+    def __init__(self, stages: int, *, by_patience: bool):
+        self.stages, self.by_patience = stages, by_patience
+
+    def on_train_begin(self, state):
+        self.noise = state.model.noise
+        self.final = self.noise.factor
+        self.levels = noise_levels(self.final, self.stages)
+        self.index = 0
+        self._set_level(state)
+
+    def advance(self, state) -> bool:
+        """Move to the next stage; False when this is the last one."""
+        if self.index + 1 >= len(self.levels):
+            return False
+        self.index += 1
+        self._set_level(state)
+        state.lr_scale = 1.0
+        return True
+
+    def on_step_end(self, state):
+        if not self.by_patience and state.step >= (self.index + 1) * state.n_steps / self.stages:
+            self.advance(state)
+
+    def on_train_end(self, state):
+        self.noise.factor = self.final
+
+    def _set_level(self, state):
+        self.noise.factor = self.levels[self.index]
+        state.history.events.append((state.step, f"spike_noise_factor = {self.noise.factor:.4g}"))
+
+
+class LossPlateau:
+    """Plateaus of the validation loss, checked at each evaluation (a loss is better when it is
+    below the best so far): ``lr_plateau_factor`` scales the learning rate after
+    ``lr_plateau_patience`` steps without a better loss (and again after as many more), as
+    ``torch.optim.lr_scheduler.ReduceLROnPlateau``; after ``early_stop_patience`` steps without
+    one, the noise curriculum moves on (its best loss forgotten) or, at its last stage or
+    without one, training stops."""
+
+    def __init__(self, config: TrainConfig, curriculum: NoiseCurriculum | None = None):
+        self.factor, self.lr = config.lr_plateau_factor, config.lr
+        self.lr_patience = config.lr_plateau_patience
+        self.stop_patience = config.early_stop_patience
+        self.curriculum = curriculum
+
+    def on_train_begin(self, state):
+        self._forget(state.step)
+
+    def _forget(self, step: int):
+        self.best, self.best_step, self.lowered_step = math.inf, step, step
+
+    def on_eval(self, state):
+        step = state.step
+        if state.eval_loss < self.best:
+            self.best, self.best_step = state.eval_loss, step
+            return
+        waited = step - max(self.best_step, self.lowered_step)
+        if self.factor is not None and waited >= self.lr_patience:
+            state.lr_scale *= self.factor
+            self.lowered_step = step
+            state.history.events.append((step, f"lr = {self.lr * state.lr_scale:.3g}"))
+        if self.stop_patience is None or step - self.best_step < self.stop_patience:
+            return
+        if self.curriculum is not None and self.curriculum.advance(state):
+            self._forget(step)
+        else:
+            state.stop = True
+            waited = step - self.best_step
+            state.history.events.append((step, f"stopped: no better loss in {waited} steps"))
 
 
 class ProgressBar:

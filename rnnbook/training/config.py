@@ -99,6 +99,14 @@ class TrainConfig:
     eval_batch_size: int = 256  # held-out trials per evaluation
     target_accuracy: float | None = None  # stop early once validation accuracy reaches this
     curriculum: CurriculumConfig | None = None  # None: train on the task as given
+    # plateaus of the validation loss (checked at each evaluation; training.callbacks.LossPlateau)
+    lr_plateau_factor: float | None = None  # lr *= factor, in (0, 1), on a plateau (None: never)
+    lr_plateau_patience: int = 400  # steps without a better validation loss before lr drops
+    early_stop_patience: int | None = None  # stop after this many steps without (None: never)
+    # seed 003's noise curriculum: this many stages of spike noise (ModelConfig.
+    # spike_noise_factor), geometric from 1e-3 to the model's own; the next stage begins when
+    # early_stop_patience runs out, or after n_steps / noise_stages steps without it (None: off)
+    noise_stages: int | None = None
     # Training stops with DivergenceError, before that step's update (the model keeps the
     # parameters it had), when a step's training loss (with penalties) exceeds
     # divergence_factor * max(the first step's loss, 1e-3); None: only a non-finite loss or
@@ -126,8 +134,29 @@ class TrainConfig:
         if self.target_accuracy is not None:
             check_range(self, "target_accuracy", 0.0, 1.0)
         object.__setattr__(self, "curriculum", self._curriculum())
+        self._check_plateaus()
         if self.divergence_factor is not None:
             check_range(self, "divergence_factor", 1.0, math.inf, closed="neither")
+
+    def _check_plateaus(self) -> None:
+        if self.lr_plateau_factor is not None:
+            check_range(self, "lr_plateau_factor", 0.0, 1.0, closed="neither")
+            if self.optimizer == "eg":
+                raise ValueError(
+                    f"TrainConfig.lr_plateau_factor = {self.lr_plateau_factor!r} is not allowed "
+                    "with TrainConfig.optimizer = 'eg' (a plateau scales each update, which is "
+                    "a learning-rate change for adam and sgd only): want None, or adam or sgd"
+                )
+        check_integer(self, "lr_plateau_patience", minimum=1)
+        if self.early_stop_patience is not None:
+            check_integer(self, "early_stop_patience", minimum=1)
+        if self.noise_stages is not None:
+            check_integer(self, "noise_stages", minimum=1)
+            if self.noise_stages > MAX_LEVELS:
+                raise ValueError(
+                    f"TrainConfig.noise_stages = {self.noise_stages!r} is out of range: allowed "
+                    f"1 .. {MAX_LEVELS}, or None"
+                )
 
     def _penalties(self) -> tuple[Penalty, ...]:
         given = self.penalties

@@ -11,7 +11,8 @@ A *network* here is anything with
   member axis first, ``[K, ...]`` (a single network: ``t[None]``).
 
 One step (``training_step``): sample each member's trials, forward, loss and penalties
-(``objective``), the accuracy on the batch (``accuracy_of``), backward, each member's gradient
+(``objective``; the step number, for the penalties' warm-up, is the member's count of recorded
+steps plus one), the accuracy on the batch (``accuracy_of``), backward, each member's gradient
 norm and clipping (``clip_grad_norms``); then the caller checks each member for divergence
 (``check_divergence``) before the optimiser steps (so a member that diverges keeps the
 parameters it had), steps the optimiser and records the step (``record_step``). An update from
@@ -80,13 +81,25 @@ class Member:
         return self.failure is None
 
 
-def objective(config: TrainConfig, task: Task, trials, rollout, weights=None) -> torch.Tensor:
+def objective(
+    config: TrainConfig, task: Task, trials, rollout, weights=None, *, model=None, step=None
+) -> torch.Tensor:
     """The loss of one network on one batch: the task loss plus every penalty (``weights``: the
-    network's effective weights, for the penalties that read them)."""
+    network's effective weights, ``model``: the member's model, each for the penalties that
+    read them; ``step``: the training step 1, 2, ..., for their warm-up; None: full weight)."""
     loss = loss_of(config, trials, rollout.outputs)
     for penalty in config.penalties:
-        loss = loss + penalty(trials, rollout, task, weights)
+        loss = loss + penalty(trials, rollout, task, weights, model=model, step=step)
     return loss
+
+
+def member_models(network, n_members: int) -> list:
+    """Each member's model (``network.models`` of a stack, ``network.model`` of one network;
+    None where the network has neither): what a penalty that reads the model is given."""
+    models = getattr(network, "models", None)
+    if models is None:
+        models = [getattr(network, "model", None)] * n_members
+    return list(models)
 
 
 def accuracy_of(task: Task, outputs: torch.Tensor, trials) -> torch.Tensor | float:
@@ -129,9 +142,10 @@ def training_step(network, members: list[Member], device) -> StepResult:
     rollouts = network.forward(trials, [m.noise for m in members])
     reads = any(p.needs_weights for m in members for p in m.config.penalties)
     weights = network.weights() if reads else [None] * len(members)
+    models = member_models(network, len(members))
     losses = [
-        objective(m.config, m.task, tr, ro, w)
-        for m, tr, ro, w in zip(members, trials, rollouts, weights, strict=True)
+        objective(m.config, m.task, tr, ro, w, model=model, step=len(m.history.step) + 1)
+        for m, tr, ro, w, model in zip(members, trials, rollouts, weights, models, strict=True)
     ]
     with torch.no_grad():  # only where asked for: a few small ops a step (7-20 % at n_rec 32)
         accuracies = [

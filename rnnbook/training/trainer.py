@@ -19,7 +19,13 @@ from rnnbook.runtime import threads_for, torch_threads, tune_for_training
 from rnnbook.seeding import check_seed
 from rnnbook.tasks import Task
 from rnnbook.tasks.base import TARGET_KINDS
-from rnnbook.training.callbacks import Curriculum, EarlyStopping, ProgressBar
+from rnnbook.training.callbacks import (
+    Curriculum,
+    EarlyStopping,
+    LossPlateau,
+    NoiseCurriculum,
+    ProgressBar,
+)
 from rnnbook.training.config import TrainConfig
 from rnnbook.training.history import History
 from rnnbook.training.losses import LOSSES, losses_for, missing_period
@@ -36,7 +42,8 @@ from rnnbook.training.step import (
 
 @dataclass
 class TrainState:
-    """What callbacks see and may change (``task``, ``stop``)."""
+    """What callbacks see and may change (``task``, ``stop``, ``lr_scale``: each update is
+    scaled by it, which is the learning rate times it for adam and sgd)."""
 
     model: torch.nn.Module
     task: Task
@@ -46,6 +53,7 @@ class TrainState:
     eval_loss: float = math.nan
     eval_accuracy: float = math.nan
     stop: bool = False
+    lr_scale: float = 1.0
 
 
 class SingleNetwork:
@@ -77,6 +85,12 @@ def _callbacks(cfg: TrainConfig, extra, progress: bool) -> list:
         built.append(curriculum)
     if cfg.target_accuracy is not None:
         built.append(EarlyStopping(cfg.target_accuracy, curriculum))
+    noise = None
+    if cfg.noise_stages is not None:
+        noise = NoiseCurriculum(cfg.noise_stages, by_patience=cfg.early_stop_patience is not None)
+        built.append(noise)
+    if cfg.lr_plateau_factor is not None or cfg.early_stop_patience is not None:
+        built.append(LossPlateau(cfg, noise))
     if progress:
         built.append(ProgressBar())
     return built + list(extra)
@@ -139,6 +153,21 @@ def check_fits(model: torch.nn.Module, task: Task, config: TrainConfig) -> None:
     if callable(for_task):
         for_task(task)  # ValueError naming the field and both values
     check_config_fits(task, config)
+    check_noise_stages(model, config)
+
+
+def check_noise_stages(model: torch.nn.Module, config: TrainConfig) -> None:
+    """Raise ValueError naming ``TrainConfig.noise_stages`` when it is set and the model has
+    no spike-count noise to raise (``ModelConfig.spike_noise_factor > 0``)."""
+    if config.noise_stages is None:
+        return
+    noise = getattr(model, "noise", None)
+    if not getattr(noise, "spike", False) or not getattr(noise, "factor", 0) > 0:
+        raise ValueError(
+            f"TrainConfig.noise_stages = {config.noise_stages!r} is not allowed for this model: "
+            "the noise curriculum raises spike-count noise, and the model has none: want a "
+            "ModelConfig with noise = 'spike_*' and spike_noise_factor > 0, or noise_stages = None"
+        )
 
 
 def check_config_fits(task: Task, config: TrainConfig) -> None:
@@ -184,7 +213,7 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
         result = training_step(network, [member], device)
         loss, grad_norm = result.losses.item(), result.grad_norms.item()
         check_divergence(member, loss, grad_norm, step)  # raises before the update is applied
-        optimizer.step([network.members(p.grad) for p in network.params], [True])
+        scaled_step(optimizer, network, state.lr_scale)
         norms = result.param_norms[0].tolist()
         accuracy = result.accuracies.item() if config.record_accuracy else None
         record_step(state.history, step, loss, grad_norm, network.names, norms, accuracy)
@@ -196,6 +225,18 @@ def _train(model, task, config, seed, callbacks, progress) -> History:
             break
     _fire(callbacks, "on_train_end", state)
     return state.history
+
+
+def scaled_step(optimizer, network, scale: float) -> None:
+    """The optimiser's step, with each parameter's update scaled by ``scale`` (``w <- w_old +
+    scale (w_new - w_old)``): for adam and sgd the step at ``scale`` times the learning rate
+    (except where a magnitude weight crosses zero and is reflected)."""
+    before = [p.detach().clone() for p in network.params] if scale != 1.0 else None
+    optimizer.step([network.members(p.grad) for p in network.params], [True])
+    if before is not None:
+        with torch.no_grad():
+            for p, old in zip(network.params, before, strict=True):
+                p.copy_(torch.lerp(old, p, scale))
 
 
 def _evaluate(network, member: Member, state: TrainState, device) -> None:

@@ -37,7 +37,14 @@ TRAIN_PER_MEMBER = (
     "label_smoothing",
     "record_accuracy",
 )
-_UNSUPPORTED = ("curriculum", "target_accuracy")  # they change a member's schedule
+# they change a member's schedule
+_UNSUPPORTED = (
+    "curriculum",
+    "target_accuracy",
+    "lr_plateau_factor",
+    "early_stop_patience",
+    "noise_stages",
+)
 
 
 def stack_problem(specs: list[RunSpec]) -> str | None:
@@ -59,6 +66,9 @@ def _unsupported(spec: RunSpec) -> str | None:
     if spec.model_config.gate != "none":
         gate = spec.model_config.gate
         return f"ModelConfig.gate = {gate!r} (the stacked path runs the ungated scan only)"
+    if spec.model_config.noise != "gaussian":  # spike-count noise runs its own scan
+        noise = spec.model_config.noise
+        return f"ModelConfig.noise = {noise!r} (the stacked path has Gaussian noise only)"
     for name in _UNSUPPORTED:
         value = getattr(spec.train_config, name)
         if value is not None:
