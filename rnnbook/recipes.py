@@ -70,32 +70,18 @@ def modcog_spec(
         pool_part="train" if pool_trials else "all",
     )
     model_config = eirnn_config(
-        n_rec,
-        spectral_radius,
-        softplus_beta,
-        leak,
-        activation=activation,
-        exc_frac=exc_frac,
-        readout=readout,
-    )
+        n_rec, spectral_radius, softplus_beta, leak,
+        activation=activation, exc_frac=exc_frac, readout=readout,
+    )  # fmt: skip
     penalties = [Penalty("fixation_down", fixdown_weight)]
     if row_sum_weight > 0:
         penalties.append(Penalty("row_sum", row_sum_weight, per_sign=True))
     train_config = TrainConfig(
-        n_steps=n_steps,
-        batch_size=batch_size,
-        optimizer=optimizer,
-        lr=lr,
-        lr_other=lr_other,
-        momentum=momentum,
-        weight_decay=weight_decay,
-        grad_clip=1.0,
-        loss="modcog",
-        label_smoothing=label_smoothing,
-        penalties=penalties,
-        eval_every=eval_every,
+        n_steps=n_steps, batch_size=batch_size, optimizer=optimizer, lr=lr, lr_other=lr_other,
+        momentum=momentum, weight_decay=weight_decay, grad_clip=1.0, loss="modcog",
+        label_smoothing=label_smoothing, penalties=penalties, eval_every=eval_every,
         record_accuracy=True,
-    )
+    )  # fmt: skip
     return RunSpec("modcog", task_config, model_config, train_config, seed=seed)
 
 

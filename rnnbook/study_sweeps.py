@@ -27,8 +27,9 @@ from tqdm import tqdm
 
 from rnnbook import studies
 from rnnbook.atomic import remove_stale, temporary_name, write_once
+from rnnbook.dask_cluster import check_workers, dask_client
 from rnnbook.records import read_records
-from rnnbook.sweeps import Grid, OnResult, check_workers, dask_client, exception_line, grid_points
+from rnnbook.sweeps import Grid, OnResult, exception_line, grid_points
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -30,17 +30,15 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import logging
 import math
-import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from rnnbook.dask_cluster import check_workers, dask_client
 from rnnbook.runs import RunSpec, default_cache_dir, fit, is_stored, load_run
 from rnnbook.seeding import check_seed
 
@@ -50,7 +48,6 @@ if TYPE_CHECKING:
 EXECUTORS = ("processes", "serial", "stacked", "auto", "dask")
 
 SECTIONS = ("task_config", "model_config", "train_config")
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "RNNBOOK_THREADS": "1"}
 RUN_COLUMNS = ("status", "error", "steps", "final_loss", "eval_loss", "eval_accuracy", "wall_s")
 
 Grid = Mapping[str, Sequence]
@@ -228,21 +225,30 @@ def sweep(
         executor = auto_method(todo, workers) if todo else "serial"
     if todo:
         runner = {"stacked": _stacked, "dask": _dask}.get(executor, _each)
-        moved = 0
-        for spec, row in runner(todo, cache_dir, executor, workers, address, cluster, progress):
-            rows[spec.key()] = row  # by this process's key: a worker's may differ (below)
-            moved += row["key"] != spec.key()
-            if on_result is not None:
-                on_result(row)
-        if moved:
-            warnings.warn(
-                f"sweep: {moved} of {len(todo)} runs were stored under a key other than this "
-                "process's: the package's training code changed while the sweep ran, so those "
-                "runs were trained by another version of it (the table's key column says where "
-                "each is); run the sweep again to train every run with one version",
-                stacklevel=2,
-            )
+        results = runner(todo, cache_dir, executor, workers, address, cluster, progress)
+        rows |= _collect(results, len(todo), on_result)
     return _table(points, rows)
+
+
+def _collect(results, n_runs: int, on_result: OnResult) -> dict[str, dict]:
+    """The rows of ``results`` ((spec, row) pairs) by this process's key of each spec: a worker
+    whose training code differs (the source was edited while the sweep ran) stores its run
+    under another key, which the row keeps, and a warning says so."""
+    rows, moved = {}, 0
+    for spec, row in results:
+        rows[spec.key()] = row
+        moved += row["key"] != spec.key()
+        if on_result is not None:
+            on_result(row)
+    if moved:
+        warnings.warn(
+            f"sweep: {moved} of {n_runs} runs were stored under a key other than this "
+            "process's: the package's training code changed while the sweep ran, so those "
+            "runs were trained by another version of it (the table's key column says where "
+            "each is); run the sweep again to train every run with one version",
+            stacklevel=3,
+        )
+    return rows
 
 
 def load_runs(table: pd.DataFrame, *, cache_dir: str | Path | None = None) -> list:
@@ -253,14 +259,6 @@ def load_runs(table: pd.DataFrame, *, cache_dir: str | Path | None = None) -> li
         None if row.status == "failed" else load_run(cache_dir / row.key)
         for row in table.itertuples()
     ]
-
-
-def check_workers(workers) -> int:
-    if workers is None:
-        return os.cpu_count() or 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"sweep workers = {workers!r} is not allowed: want an integer >= 1")
-    return workers
 
 
 def _split_stored(points, cache_dir: Path, on_result: OnResult) -> tuple[dict, list[RunSpec]]:
@@ -376,40 +374,3 @@ def _dask(todo, cache_dir, executor, workers, address, cluster, progress):
             yield spec_of[future.key], future.result()
             bar.update()
         bar.close()
-
-
-@contextmanager
-def dask_client(*, address: str | None = None, cluster=None, workers: int | None = None):
-    """A ``distributed.Client``: on ``cluster`` (any Dask cluster object, e.g. a dask-jobqueue
-    one), on the scheduler at ``address``, or on a new ``LocalCluster`` of ``workers`` one-thread
-    worker processes (closed on exit). Prints the Dask dashboard's address."""
-    from distributed import Client, LocalCluster
-
-    if cluster is not None and address is not None:
-        raise ValueError("sweep: give address= or cluster=, not both")
-    owned = None
-    if cluster is None and address is None:
-        owned = LocalCluster(
-            n_workers=check_workers(workers),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-            env=ONE_THREAD,
-        )
-    target = owned or cluster or address
-    try:
-        client = Client(target)
-    except OSError as error:
-        if owned is not None:
-            owned.close()
-        raise ValueError(
-            f"sweep: cannot reach the Dask scheduler at {address!r}: {error}"
-        ) from None
-    print(f"Dask dashboard: {client.dashboard_link}", flush=True)
-    try:
-        yield client
-    finally:
-        client.close()
-        if owned is not None:
-            owned.close()
