@@ -17,11 +17,11 @@ import numpy as np
 
 from rnnbook.analysis.arrays import as_numpy
 from rnnbook.analysis.evaluation import Evaluation
+from rnnbook.analysis.logistic import newton_logistic
 from rnnbook.analysis.results import Result
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 _RIDGE = 1e-6  # penalty per trial on the standardised coefficients
-_MAX_ITER = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,7 +87,7 @@ def fit_psychometric(stimulus, choices) -> Psychometric:
     s, y = _check_data(as_numpy(stimulus), as_numpy(choices))
     centre, scale = s.mean(), s.std()
     x = np.stack([np.ones_like(s), (s - centre) / scale], axis=1)  # [B, 2] standardised
-    beta_std, hessian = _newton_logistic(x, y, ridge=_RIDGE * len(y))
+    beta_std, hessian = newton_logistic(x, y, ridge=_RIDGE * len(y))
     # back to stimulus units: b0 = a0 - a1 centre / scale, b1 = a1 / scale
     to_raw = np.array([[1.0, -centre / scale], [0.0, 1.0 / scale]])
     b0, b1 = to_raw @ beta_std
@@ -136,33 +136,3 @@ def _check_data(s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(np.unique(s)) < 2:
         raise ValueError("fewer than 2 distinct stimulus values: the slope is not identifiable")
     return s, y
-
-
-def _newton_logistic(x: np.ndarray, y: np.ndarray, *, ridge: float):
-    """Maximise the ridge-penalised log-likelihood. x: [B, 2], y: [B].
-
-    Returns the coefficients [2] and the penalised Hessian of the negative log-likelihood
-    [2, 2] (the observed Fisher information) at the optimum.
-    """
-    beta = np.zeros(x.shape[1])
-    penalty = ridge * np.eye(x.shape[1])
-    objective = _penalised_nll(x, y, beta, ridge)
-    for _ in range(_MAX_ITER):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        gradient = x.T @ (p - y) + ridge * beta
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
-        step = np.linalg.solve(hessian, gradient)
-        t = 1.0
-        while (new := _penalised_nll(x, y, beta - t * step, ridge)) > objective and t > 1e-8:
-            t /= 2  # step halving keeps every iteration an ascent of the likelihood
-        beta, objective = beta - t * step, new
-        if np.max(np.abs(t * step)) < 1e-10:
-            break
-    p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-    hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
-    return beta, hessian
-
-
-def _penalised_nll(x: np.ndarray, y: np.ndarray, beta: np.ndarray, ridge: float) -> float:
-    eta = x @ beta
-    return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * ridge * beta @ beta)

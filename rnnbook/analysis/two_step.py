@@ -29,13 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook.analysis.arrays import as_numpy
+from rnnbook.analysis.logistic import newton_logistic
 from rnnbook.analysis.results import Result
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 EMPTY_CELL = 0.5  # the stay probability of a cell without trials (the original's default)
 TERMS = ("intercept", "reward", "transition", "interaction")
 _RIDGE = 1e-6  # penalty per trial on the coefficients: keeps an always-stay cell finite
-_MAX_ITER = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,30 +174,3 @@ def stay_regression(choices, rewards, transitions) -> StayRegression:
     values = {t: float(b) for t, b in zip(TERMS, beta, strict=True)}
     errors = {f"{t}_se": float(s) for t, s in zip(TERMS, se, strict=True)}
     return StayRegression(**values, **errors, covariance=cov, n=len(stay))
-
-
-def newton_logistic(x: np.ndarray, y: np.ndarray, *, ridge: float = 0.0):
-    """Maximise the (ridge-penalised) logistic log-likelihood by Newton's method with step
-    halving. x: [N, K] design, y: [N] of 0/1. Returns the coefficients [K] and the Hessian of
-    the penalised negative log-likelihood [K, K] at the optimum."""
-    beta = np.zeros(x.shape[1])
-    penalty = ridge * np.eye(x.shape[1])
-    objective = _penalised_nll(x, y, beta, ridge)
-    for _ in range(_MAX_ITER):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        gradient = x.T @ (p - y) + ridge * beta
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
-        step = np.linalg.solve(hessian, gradient)
-        t = 1.0
-        while (new := _penalised_nll(x, y, beta - t * step, ridge)) > objective and t > 1e-8:
-            t /= 2  # step halving: every iteration raises the likelihood
-        beta, objective = beta - t * step, new
-        if np.max(np.abs(t * step)) < 1e-10:
-            break
-    p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-    return beta, (x * (p * (1 - p))[:, None]).T @ x + penalty
-
-
-def _penalised_nll(x: np.ndarray, y: np.ndarray, beta: np.ndarray, ridge: float) -> float:
-    eta = x @ beta
-    return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * ridge * beta @ beta)
