@@ -22,6 +22,7 @@ MATURITY = {
                "effective_rank": 2e-2},
 }  # fmt: skip
 WARMUP_EPOCHS = 10  # seed 004's reg_warmup_epochs
+LR_MIN = 1e-5  # seed 004's CosineAnnealingLR eta_min
 
 
 def modcog_spec(
@@ -140,9 +141,10 @@ def lowrank_spec(
     first ``WARMUP_EPOCHS`` epochs, the nuclear norm, the effective rank (the code's sigma^2
     form), the spectral target (weight 1) and the heterogeneity (its proxy, maximised). Data:
     ``n_sessions`` sessions of ``n_trials`` trials (the original study: 80 x 150), split
-    70/15/15; Adam (lr, weight decay 1e-5), batches of ``batch_size`` sessions, the gradient
-    clipped to norm 1, ``n_epochs`` epochs of ``n_train // batch_size`` steps, validated on
-    the validation sessions every epoch (``session_training``).
+    70/15/15; Adam (lr, weight decay 1e-5, cosine-annealed to 1e-5 over the epochs), batches of
+    ``batch_size`` sessions, the gradient clipped to norm 1, ``n_epochs`` epochs of ``n_train //
+    batch_size`` steps, validated on the validation sessions every epoch, ending with the
+    weights of the best validation loss (``session_training``).
     """
     if maturity not in MATURITY:
         raise ValueError(f"maturity = {maturity!r} is not allowed: choose one of {list(MATURITY)}")
@@ -209,8 +211,11 @@ def steps_per_epoch(task_config, batch_size: int) -> int:
 def session_training(
     task_config, n_epochs: int, batch_size: int, lr: float, penalties
 ) -> TrainConfig:
-    """Seed 004's training: Adam (``lr``, weight decay 1e-5), clip 1, the soft-target NLL,
-    ``n_epochs`` epochs, evaluated every epoch on as many sessions as the validation part holds."""
+    """Seed 004's training: Adam (``lr``, weight decay 1e-5) with its learning rate
+    cosine-annealed to ``LR_MIN`` = 1e-5 (T_max = ``n_epochs``, stepped per epoch), clip 1, the
+    soft-target NLL, ``n_epochs`` epochs, evaluated every epoch on as many sessions as the
+    validation part holds (drawn from it at random), and the weights of the best validation
+    loss restored at the end."""
     per_epoch = steps_per_epoch(task_config, batch_size)
     return TrainConfig(
         n_steps=n_epochs * per_epoch,
@@ -223,4 +228,8 @@ def session_training(
         penalties=penalties,
         eval_every=per_epoch,
         eval_batch_size=max(1, task_config.split_sizes()["val"]),
+        lr_schedule="cosine",
+        lr_min=LR_MIN,
+        lr_t_max=n_epochs,
+        restore_best=True,
     )

@@ -164,7 +164,7 @@ def _history_row(run, status: str) -> dict:
         "error": "",
         "steps": history.n_steps,
         "final_loss": history.loss[-1] if history.loss else math.nan,
-        "eval_loss": history.eval_loss[-1] if history.eval_loss else math.nan,
+        "eval_loss": history.final_loss,
         "eval_accuracy": history.final_accuracy,
         "wall_s": run.metadata.get("wall_time_s", math.nan),
         "key": run.path.name,

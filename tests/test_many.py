@@ -362,6 +362,9 @@ def _train(s, **changes):
         (lambda s: _train(s, penalties=Penalty("rate_l1", 0.1)), "TrainConfig.penalties"),
         (lambda s: _train(s, curriculum=CurriculumConfig()), "TrainConfig.curriculum"),
         (lambda s: _train(s, target_accuracy=0.9), "TrainConfig.target_accuracy"),
+        (lambda s: _train(s, lr_plateau_factor=0.5), "TrainConfig.lr_plateau_factor"),
+        (lambda s: _train(s, lr_schedule="cosine"), "TrainConfig.lr_schedule = 'cosine'"),
+        (lambda s: _train(s, restore_best=True), "TrainConfig.restore_best = True"),
         (
             lambda s: RunSpec(
                 "pulse_integration",

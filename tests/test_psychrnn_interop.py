@@ -71,6 +71,8 @@ def test_mask_starts_at_the_end_of_the_stimulus_and_leaves_global_rng_alone():
         ({}, dict(penalties=Penalty("contrastive_margin", 0.1)), "TrainConfig.penalties"),
         (dict(noise="spike_puregauss", spike_noise_factor=0.1), {}, "ModelConfig.noise"),
         ({}, dict(lr_plateau_factor=0.5), "TrainConfig.lr_plateau_factor = 0.5"),
+        ({}, dict(lr_schedule="cosine"), "TrainConfig.lr_schedule = 'cosine'"),
+        ({}, dict(restore_best=True), "TrainConfig.restore_best = True"),
         ({}, dict(early_stop_patience=100), "TrainConfig.early_stop_patience = 100"),
     ],
 )

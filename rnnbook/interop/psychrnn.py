@@ -142,6 +142,8 @@ def _check_supported(task, m: ModelConfig, t: TrainConfig) -> None:
         "TrainConfig.optimizer": (t.optimizer, "adam"),
         "TrainConfig.penalties": (t.penalties, ()),
         "TrainConfig.lr_plateau_factor": (t.lr_plateau_factor, None),
+        "TrainConfig.lr_schedule": (t.lr_schedule, "constant"),
+        "TrainConfig.restore_best": (t.restore_best, False),
         "TrainConfig.early_stop_patience": (t.early_stop_patience, None),
         "TrainConfig.noise_stages": (t.noise_stages, None),
     }

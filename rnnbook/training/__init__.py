@@ -2,6 +2,8 @@
 training step and the trainer. Many networks at once: ``rnnbook.training.many``."""
 
 from rnnbook.training.callbacks import (
+    BestWeights,
+    CosineAnnealing,
     Curriculum,
     EarlyStopping,
     LossPlateau,
@@ -20,6 +22,8 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "PENALTIES",
+    "BestWeights",
+    "CosineAnnealing",
     "Curriculum",
     "CurriculumConfig",
     "DivergenceError",

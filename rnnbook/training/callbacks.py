@@ -1,4 +1,5 @@
-"""Training callbacks: curricula, early stopping, plateaus of the loss and the progress bar.
+"""Training callbacks: curricula, early stopping, plateaus of the loss, the learning-rate
+schedule, the best weights and the progress bar.
 
 A callback implements any of ``on_train_begin(state)``, ``on_step_end(state)``,
 ``on_eval(state)`` and ``on_train_end(state)``. It may replace ``state.task``, scale the
@@ -152,6 +153,61 @@ class LossPlateau:
             state.stop = True
             waited = step - self.best_step
             state.history.events.append((step, f"stopped: no better loss in {waited} steps"))
+
+
+def cosine_lr(interval: int, lr: float, lr_min: float, t_max: int) -> float:
+    """The learning rate of torch's ``CosineAnnealingLR`` in its closed form after ``interval``
+    scheduler steps: ``lr_min + (lr - lr_min) (1 + cos(pi interval / t_max)) / 2`` (periodic
+    past ``t_max``, as torch's)."""
+    return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * interval / t_max)) / 2
+
+
+class CosineAnnealing:
+    """``TrainConfig.lr_schedule = "cosine"``: the learning rate of torch's
+    ``CosineAnnealingLR(T_max = lr_t_max, eta_min = lr_min)`` stepped once every ``eval_every``
+    training steps, as seed 004 steps it once per epoch (its recipe's epoch is ``eval_every``
+    steps): steps ``e * eval_every + 1 .. (e + 1) * eval_every`` take :func:`cosine_lr` of
+    interval e, set as ``state.lr_scale = lr_e / lr`` after each step."""
+
+    def __init__(self, config: TrainConfig):
+        self.lr, self.lr_min, self.every = config.lr, config.lr_min, config.eval_every
+        self.t_max = config.lr_t_max or max(1, config.n_steps // config.eval_every)
+
+    def scale(self, step: int) -> float:
+        """The factor on ``lr`` of the step after ``step`` (interval ``step // eval_every``)."""
+        return cosine_lr(step // self.every, self.lr, self.lr_min, self.t_max) / self.lr
+
+    def on_train_begin(self, state):
+        state.lr_scale = self.scale(state.step)
+
+    def on_step_end(self, state):
+        state.lr_scale = self.scale(state.step)
+
+
+class BestWeights:
+    """``TrainConfig.restore_best``: keep a copy of the model's parameters and buffers at the
+    best (lowest) validation loss of any evaluation after the first step, and load them back
+    when training ends (an event names the step restored, ``History.restored_step`` holds it,
+    so the history's final loss and accuracy are the restored weights'). The weights before
+    training are no candidate (the original keeps the best of its epochs)."""
+
+    def on_train_begin(self, state):
+        self.best, self.best_step, self.weights = math.inf, None, None
+
+    def on_eval(self, state):
+        if state.eval_loss < self.best:
+            self.best, self.best_step = state.eval_loss, state.step
+            self.weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+
+    def on_train_end(self, state):
+        if self.weights is None:
+            return
+        state.model.load_state_dict(self.weights)
+        state.history.restored_step = self.best_step
+        state.history.events.append(
+            (state.step, f"restored the weights of step {self.best_step} "
+             f"(validation loss {self.best:.4g})")
+        )  # fmt: skip
 
 
 class ProgressBar:

@@ -25,6 +25,7 @@ MAX_LEVELS = 10_000  # the most levels a curriculum may have
 # weights and a finite gradient no update can overflow float32 (training stops before the
 # update of a step whose loss or gradient is not finite: training.step.check_divergence)
 MAX_LR = 1e6
+LR_SCHEDULES = ("constant", "cosine")  # TrainConfig.lr_schedule (training.callbacks)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,14 @@ class TrainConfig:
     lr_plateau_factor: float | None = None  # lr *= factor, in (0, 1), on a plateau (None: never)
     lr_plateau_patience: int = 400  # steps without a better validation loss before lr drops
     early_stop_patience: int | None = None  # stop after this many steps without (None: never)
+    # the learning-rate schedule: "constant", or "cosine" (training.callbacks.CosineAnnealing):
+    # torch's CosineAnnealingLR stepped every eval_every steps (seed 004: once per epoch), lr_e =
+    # lr_min + (lr - lr_min) (1 + cos(pi e / lr_t_max)) / 2 in interval e = step // eval_every
+    lr_schedule: str = "constant"
+    lr_min: float = 0.0  # cosine: the learning rate it anneals to (eta_min), in [0, lr]
+    lr_t_max: int | None = None  # cosine: T_max in intervals (None: n_steps // eval_every)
+    # end with the weights of the best validation loss (training.callbacks.BestWeights)
+    restore_best: bool = False
     # seed 003's noise curriculum: this many stages of spike noise (ModelConfig.
     # spike_noise_factor), geometric from 1e-3 to the model's own; the next stage begins when
     # early_stop_patience runs out, or after n_steps / noise_stages steps without it (None: off)
@@ -135,6 +144,7 @@ class TrainConfig:
             check_range(self, "target_accuracy", 0.0, 1.0)
         object.__setattr__(self, "curriculum", self._curriculum())
         self._check_plateaus()
+        self._check_schedule()
         if self.divergence_factor is not None:
             check_range(self, "divergence_factor", 1.0, math.inf, closed="neither")
 
@@ -157,6 +167,32 @@ class TrainConfig:
                     f"TrainConfig.noise_stages = {self.noise_stages!r} is out of range: allowed "
                     f"1 .. {MAX_LEVELS}, or None"
                 )
+
+    def _check_schedule(self) -> None:
+        check_choice(self, "lr_schedule", LR_SCHEDULES)
+        lr_min = check_number(self, "lr_min")
+        if not 0 <= lr_min <= self.lr:
+            raise ValueError(
+                f"TrainConfig.lr_min = {lr_min!r} is out of range: allowed [0, TrainConfig.lr = "
+                f"{self.lr!r}] (the cosine schedule anneals lr down to lr_min)"
+            )
+        if self.lr_t_max is not None:
+            check_integer(self, "lr_t_max", minimum=1)
+        check_type(self, "restore_best", bool)
+        if self.lr_schedule == "constant":
+            return
+        if self.optimizer == "eg":
+            raise ValueError(
+                f"TrainConfig.lr_schedule = {self.lr_schedule!r} is not allowed with "
+                "TrainConfig.optimizer = 'eg' (a schedule scales each update, which is a "
+                "learning-rate change for adam and sgd only): want 'constant', or adam or sgd"
+            )
+        if self.lr_plateau_factor is not None:
+            raise ValueError(
+                f"TrainConfig.lr_schedule = {self.lr_schedule!r} is not allowed with "
+                f"TrainConfig.lr_plateau_factor = {self.lr_plateau_factor!r} (both set the "
+                "learning rate): want lr_schedule = 'constant' or lr_plateau_factor = None"
+            )
 
     def _penalties(self) -> tuple[Penalty, ...]:
         given = self.penalties

@@ -22,6 +22,10 @@ class History:
     events:              (step, text) pairs, e.g. a curriculum lowering its coherence.
     wall_s:              wall time of the training in seconds (a stacked member: its share
                          of the stack's; NaN for histories that predate it).
+    restored_step:       the evaluation step whose weights the model ended with, when training
+                         restored its best weights (``TrainConfig.restore_best``); else None,
+                         and the model is the last step's. ``final_loss`` and
+                         ``final_accuracy`` read that evaluation.
     """
 
     step: list[int] = field(default_factory=list)
@@ -34,14 +38,31 @@ class History:
     param_grad_norm: dict[str, list[float]] = field(default_factory=dict)
     accuracy: list[float] = field(default_factory=list)
     wall_s: float = math.nan
+    restored_step: int | None = None
 
     @property
     def n_steps(self) -> int:
         return len(self.step)
 
+    def _final(self) -> int | None:
+        """Index of the evaluation of the weights the model ended with (None: no evaluation)."""
+        if not self.eval_step:
+            return None
+        if self.restored_step is None:
+            return len(self.eval_step) - 1
+        return max(i for i, step in enumerate(self.eval_step) if step == self.restored_step)
+
+    @property
+    def final_loss(self) -> float:
+        """The validation loss of the weights the model ended with (NaN: never evaluated)."""
+        index = self._final()
+        return self.eval_loss[index] if index is not None else math.nan
+
     @property
     def final_accuracy(self) -> float:
-        return self.eval_accuracy[-1] if self.eval_accuracy else math.nan
+        """The validation accuracy of the weights the model ended with (NaN: never evaluated)."""
+        index = self._final()
+        return self.eval_accuracy[index] if index is not None else math.nan
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -2,8 +2,9 @@
 
 The loop knows nothing about the model beyond ``model(inputs, generator=) -> Rollout`` and
 nothing about the task beyond ``task.sample``; each step is ``step.training_step``, the same
-step many-networks training takes. Curricula, early stopping and the progress bar are
-callbacks (built from the config, plus any the caller passes).
+step many-networks training takes. Curricula, early stopping, the learning-rate schedule, the
+restoring of the best weights and the progress bar are callbacks (built from the config, plus
+any the caller passes).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from rnnbook.seeding import check_seed
 from rnnbook.tasks import Task
 from rnnbook.tasks.base import TARGET_KINDS
 from rnnbook.training.callbacks import (
+    BestWeights,
+    CosineAnnealing,
     Curriculum,
     EarlyStopping,
     LossPlateau,
@@ -91,6 +94,10 @@ def _callbacks(cfg: TrainConfig, extra, progress: bool) -> list:
         built.append(noise)
     if cfg.lr_plateau_factor is not None or cfg.early_stop_patience is not None:
         built.append(LossPlateau(cfg, noise))
+    if cfg.lr_schedule == "cosine":  # after the noise curriculum, whose stages reset lr_scale
+        built.append(CosineAnnealing(cfg))
+    if cfg.restore_best:
+        built.append(BestWeights())
     if progress:
         built.append(ProgressBar())
     return built + list(extra)

@@ -37,14 +37,16 @@ TRAIN_PER_MEMBER = (
     "label_smoothing",
     "record_accuracy",
 )
-# they change a member's schedule
-_UNSUPPORTED = (
-    "curriculum",
-    "target_accuracy",
-    "lr_plateau_factor",
-    "early_stop_patience",
-    "noise_stages",
-)
+# they change a member's schedule or its weights after training: field -> the value it needs
+_UNSUPPORTED = {
+    "curriculum": None,
+    "target_accuracy": None,
+    "lr_plateau_factor": None,
+    "early_stop_patience": None,
+    "noise_stages": None,
+    "lr_schedule": "constant",
+    "restore_best": False,
+}
 
 
 def stack_problem(specs: list[RunSpec]) -> str | None:
@@ -69,9 +71,9 @@ def _unsupported(spec: RunSpec) -> str | None:
     if spec.model_config.noise != "gaussian":  # spike-count noise runs its own scan
         noise = spec.model_config.noise
         return f"ModelConfig.noise = {noise!r} (the stacked path has Gaussian noise only)"
-    for name in _UNSUPPORTED:
+    for name, allowed in _UNSUPPORTED.items():
         value = getattr(spec.train_config, name)
-        if value is not None:
+        if value != allowed:
             return f"TrainConfig.{name} = {value!r} (seed {spec.seed})"
     return None
 
