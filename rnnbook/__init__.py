@@ -18,7 +18,18 @@ __version__ = "0.1.0"
 
 import importlib
 
-from rnnbook import analysis, ei_studies, models, plotting, runs, seeding, tasks, training
+from rnnbook import (
+    analysis,
+    ei_studies,
+    lowrank_studies,
+    models,
+    plotting,
+    runs,
+    seeding,
+    tasks,
+    training,
+    wm_studies,
+)
 from rnnbook.analysis import *  # noqa: F403  (every name of rnnbook.analysis.__all__)
 from rnnbook.models import (
     PARTS,
@@ -77,6 +88,7 @@ from rnnbook.training import (
     train,
 )
 from rnnbook.training.many import EnsembleError, fit_many
+from rnnbook.wm_studies import vwm_spec
 
 CORE = [
     # tasks
@@ -92,7 +104,8 @@ CORE = [
     "LOSSES", "OPTIMIZERS", "PENALTIES", "TrainConfig", "CurriculumConfig", "Penalty", "History",
     "DivergenceError", "train", "RunSpec", "Run", "fit", "load_run", "fit_many", "EnsembleError",
     "DamagedRunError", "sweep", "sweep_study", "load_runs", "summarise_cells",
-    "compare_to_reference", "modcog_spec", "lowrank_spec", "gru_spec", "Seeds", "record",
+    "compare_to_reference", "modcog_spec", "lowrank_spec", "gru_spec", "vwm_spec", "Seeds",
+    "record",
 ]  # fmt: skip
 __all__ = CORE + analysis.__all__ + plotting.__all__
 

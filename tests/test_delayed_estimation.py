@@ -137,3 +137,46 @@ def test_bad_configs_are_refused_by_name(changes, fragments):
 
 def test_set_sizes_from_a_list_become_a_tuple_for_the_run_cache():
     assert DelayedEstimationConfig(n_slots=4, set_sizes=[1, 2, 4]).set_sizes == (1, 2, 4)
+
+
+def test_set_trials_show_exactly_the_given_angles_and_match_sampled_ones():
+    task = DelayedEstimation(
+        DelayedEstimationConfig(n_slots=3, set_sizes=(1, 2, 3), encoding="cos_sin")
+    )
+    sampled = task.sample(8, generator=GEN().manual_seed(4))
+    angles, presence = sampled.conditions["angles"], sampled.conditions["presence"]
+    again = task.trials_for(angles, presence)  # no generator: no sensory noise
+    assert torch.equal(again.targets, sampled.targets) and torch.equal(again.mask, sampled.mask)
+    assert torch.equal(again.conditions["set_size"], sampled.conditions["set_size"])
+    shown = again.inputs[:, 10].reshape(8, 3, 2)  # a stimulus step: s (cos, sin) per slot
+    s = task.config.input_strength / 3
+    expected = s * torch.stack([angles.cos(), angles.sin()], -1) * presence[..., None]
+    torch.testing.assert_close(shown, expected)
+
+
+def test_set_trials_take_any_set_size_and_sensory_noise_only_from_a_generator():
+    task = DelayedEstimation(DelayedEstimationConfig(n_slots=2, set_sizes=(1,)))
+    angles = torch.tensor([[0.5, -1.0], [2.0, 0.0], [0.0, 0.0]])
+    presence = torch.tensor([[1, 1], [0, 1], [0, 0]])
+    trials = task.trials_for(angles, presence)
+    assert trials.conditions["set_size"].tolist() == [2, 1, 0]
+    assert trials.inputs[2].abs().sum() == 0 and trials.mask[2].sum() == 0
+    noisy = task.trials_for(angles, presence, generator=GEN().manual_seed(0))
+    assert not torch.equal(noisy.inputs, trials.inputs)
+    torch.testing.assert_close(noisy.targets, trials.targets)  # the report is of the true angle
+
+
+@pytest.mark.parametrize(
+    "angles, presence, fragment",
+    [
+        (torch.zeros(2, 3), torch.ones(2, 3), "want finite angles [B, M = 2]"),
+        (torch.full((2, 2), math.nan), torch.ones(2, 2), "want finite angles"),
+        (torch.zeros(2, 2), torch.ones(2, 3), "presence has shape (2, 3)"),
+        (torch.zeros(2, 2), torch.full((2, 2), 2), "want 0/1 or bool"),
+    ],
+)
+def test_set_trials_refuse_bad_shapes_by_name(angles, presence, fragment):
+    task = DelayedEstimation(DelayedEstimationConfig(n_slots=2, set_sizes=(1,)))
+    with pytest.raises(ValueError) as error:
+        task.trials_for(angles, presence)
+    assert fragment in str(error.value)

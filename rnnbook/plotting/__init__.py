@@ -12,6 +12,15 @@ from rnnbook.plotting.integration import (
     plot_seed_histories,
 )
 from rnnbook.plotting.learning import moving_average, plot_learning_curves
+from rnnbook.plotting.low_rank import (
+    plot_by_model,
+    plot_eval_curves,
+    plot_flow_field,
+    plot_spectra,
+    plot_stay_coefficients,
+    plot_stay_probabilities,
+    plot_summary_table,
+)
 from rnnbook.plotting.perturbation import (
     plot_lesion_comparison,
     plot_lesion_cost,
@@ -38,9 +47,12 @@ __all__ = [
     "duration_colors",
     "moving_average",
     "plot_accuracy_by_condition",
+    "plot_by_model",
     "plot_against_precision",
+    "plot_eval_curves",
     "plot_explained_variance",
     "plot_fixed_points",
+    "plot_flow_field",
     "plot_group_curves",
     "plot_learning_curves",
     "plot_lesion_comparison",
@@ -55,6 +67,10 @@ __all__ = [
     "plot_variants",
     "plot_seed_histories",
     "plot_singular_values",
+    "plot_spectra",
+    "plot_stay_coefficients",
+    "plot_stay_probabilities",
+    "plot_summary_table",
     "plot_targeted_vs_random",
     "plot_trajectories",
     "plot_weight_magnitudes",

@@ -169,7 +169,35 @@ class DelayedEstimation(TimedTask):
         presence = present_slots(set_size, cfg.n_slots, generator)  # [B, M]
         angles = (2 * torch.rand(presence.shape, generator=generator) - 1) * math.pi  # [B, M]
         noise = torch.randn(presence.shape, generator=generator)
-        sensed = wrap(angles + cfg.angle_noise * noise)
+        return self._trials(masks, angles, presence, wrap(angles + cfg.angle_noise * noise))
+
+    def trials_for(self, angles, presence, *, generator: torch.Generator | None = None) -> Trials:
+        """Trials that show exactly ``angles`` [B, M] (radians) in the slots ``presence`` [B, M]
+        (bool or 0/1) holds: the set trials of seed 003's SNR, divisive-normalisation and
+        fixed-point analyses. Any set size from 0 to M, whatever ``set_sizes`` says. With a
+        ``generator`` the shown angles carry the sensory noise (``angle_noise``) drawn from
+        it; without one they are shown exactly. Random durations, if any, are drawn from the
+        generator (without one, from a generator seeded 0)."""
+        cfg = self.config
+        angles = torch.as_tensor(angles, dtype=torch.float32)
+        shape = (angles.shape[0] if angles.ndim == 2 else -1, cfg.n_slots)
+        if angles.ndim != 2 or angles.shape[1] != cfg.n_slots or not torch.isfinite(angles).all():
+            raise ValueError(
+                f"angles has shape {tuple(angles.shape)}: want finite angles [B, M = {cfg.n_slots}]"
+            )
+        presence = torch.as_tensor(presence)
+        if tuple(presence.shape) != shape or not ((presence == 0) | (presence == 1)).all():
+            raise ValueError(
+                f"presence has shape {tuple(presence.shape)}: want 0/1 or bool [B, M] = {shape}"
+            )
+        draws = generator if generator is not None else torch.Generator().manual_seed(0)
+        masks = self.period_masks(self.durations(shape[0], generator=draws))
+        noise = torch.randn(angles.shape, generator=generator) if generator is not None else 0.0
+        return self._trials(masks, angles, presence.bool(), wrap(angles + cfg.angle_noise * noise))
+
+    def _trials(self, masks, angles, presence, sensed) -> Trials:
+        cfg = self.config
+        batch_size = angles.shape[0]
         scale = cfg.input_strength / cfg.n_slots
         code = encode(sensed, cfg.encoding) * (presence[..., None] * scale)  # [B, M, C]
         stimulus = masks["stimulus"][..., None]  # [B, T, 1]
@@ -181,7 +209,7 @@ class DelayedEstimation(TimedTask):
             inputs=inputs.float(),
             targets=targets.float(),
             mask=judged.float(),
-            conditions={"angles": angles, "presence": presence, "set_size": set_size},
+            conditions={"angles": angles, "presence": presence, "set_size": presence.sum(1)},
             dt=cfg.dt,
             periods=masks,
         )
