@@ -65,8 +65,24 @@ class _Criteria:
         return float(np.sqrt(self.covariance[index, index]))
 
 
+class _MemoryAndGuesses(_Criteria):
+    """A memory component of weight ``w`` (the covariance's first parameter) plus uniform
+    guesses: two parameters."""
+
+    n_params = 2
+
+    @property
+    def w_se(self) -> float:
+        return self._se(0)
+
+    @property
+    def guess_rate(self) -> float:
+        """``1 - w``, the weight of the uniform component."""
+        return 1.0 - self.w
+
+
 @dataclass(frozen=True, eq=False)
-class ZhangLuckFit(_Criteria, Result):
+class ZhangLuckFit(_MemoryAndGuesses, Result):
     """``w VM(e; kappa) + (1 - w) / 2pi`` fitted to ``n`` errors.
 
     w: weight of the memory component; kappa: its concentration (1 / radians^2).
@@ -80,20 +96,9 @@ class ZhangLuckFit(_Criteria, Result):
     log_likelihood: float
     n: int
 
-    n_params = 2
-
-    @property
-    def w_se(self) -> float:
-        return self._se(0)
-
     @property
     def kappa_se(self) -> float:
         return self._se(1)
-
-    @property
-    def guess_rate(self) -> float:
-        """``1 - w``, the weight of the uniform component."""
-        return 1.0 - self.w
 
     @property
     def sd(self) -> float:
@@ -118,7 +123,7 @@ class ZhangLuckFit(_Criteria, Result):
 
 
 @dataclass(frozen=True, eq=False)
-class GaussianUniformFit(_Criteria, Result):
+class GaussianUniformFit(_MemoryAndGuesses, Result):
     """``w WN(e; sigma) + (1 - w) / 2pi`` fitted to ``n`` errors (WN: wrapped normal).
 
     w: weight of the memory component; sigma: its SD, radians.
@@ -131,19 +136,9 @@ class GaussianUniformFit(_Criteria, Result):
     log_likelihood: float
     n: int
 
-    n_params = 2
-
-    @property
-    def w_se(self) -> float:
-        return self._se(0)
-
     @property
     def sigma_se(self) -> float:
         return self._se(1)
-
-    @property
-    def guess_rate(self) -> float:
-        return 1.0 - self.w
 
     def parameters(self) -> dict[str, float]:
         """The fitted numbers by name (what :func:`bootstrap_fit` resamples)."""
