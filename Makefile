@@ -37,4 +37,4 @@ lint: setup
 	$(BIN)/ruff format --check rnnbook tests benchmarks
 
 clean:
-	rm -rf _build book/studies tests/_smoke
+	rm -rf _build book/studies book/results.md tests/_smoke

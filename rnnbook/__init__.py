@@ -21,8 +21,10 @@ import importlib
 from rnnbook import (
     analysis,
     ei_studies,
+    gating_studies,
     lowrank_studies,
     models,
+    perceptual_studies,
     plotting,
     runs,
     seeding,

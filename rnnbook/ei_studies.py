@@ -6,14 +6,19 @@
 - :func:`full_length_trials`: trials of one length (no padding), so that a step is the same
   period in every trial;
 - :func:`fixed_points_by_input`: fixed points of one network at several constant inputs, each
-  with its Euler-map reading (``analysis.map_stability``).
+  with its Euler-map reading (``analysis.map_stability``);
+- :func:`compare_groups` and :func:`compare_to_control`: mean differences between groups of
+  networks with their 95 % intervals, and the reading the prose quotes.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import torch
 
 from rnnbook.analysis import find_fixed_points, map_stability, sample_states
+from rnnbook.analysis.comparison import compare_means, holm
 from rnnbook.training.losses import modcog_loss
 
 ABLATION_FIELDS = ("leak", "activation", "readout_weights", "penalties")
@@ -90,3 +95,58 @@ def fixed_points_by_input(
         points = find_fixed_points(model, u, starts)
         found[name] = (points, map_stability(points, dt=model.config.dt))
     return found
+
+
+DETECTED, NOT_DETECTED, TOO_FEW = (
+    "a difference detected",
+    "no difference detected at this n",
+    "too few networks to compare",
+)
+
+
+def compare_groups(a, b, *, seed: int = 0) -> dict:
+    """mean(a) − mean(b) over the finite values of ``a`` [n_a] and ``b`` [n_b] (e.g. one metric
+    of two groups of networks), as ``rb.compare_means`` gives it: keys ``diff``, ``low``,
+    ``high`` (95 % bootstrap interval), ``p_value`` (permutation), ``n_a``, ``n_b`` and
+    ``reading``: :data:`DETECTED` when the interval excludes 0 and p < 0.05 (at a handful of
+    networks the bootstrap interval alone is too narrow: with 2 against 2 it excludes 0 whenever
+    the groups do not overlap, while no permutation p can be below 1/3), :data:`NOT_DETECTED`
+    otherwise, and :data:`TOO_FEW` (numbers NaN) when either group has fewer than two finite
+    values."""
+    a, b = (np.asarray(v, dtype=float) for v in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    out = {"diff": np.nan, "low": np.nan, "high": np.nan, "p_value": np.nan}
+    out |= {"n_a": len(a), "n_b": len(b), "reading": TOO_FEW}
+    if min(len(a), len(b)) < 2:
+        return out
+    d = compare_means(a, b, seed=seed)
+    reading = DETECTED if d.detected and d.p_value < 0.05 else NOT_DETECTED
+    return (
+        out
+        | {"diff": d.diff, "low": d.low, "high": d.high, "p_value": d.p_value}
+        | {"reading": reading}
+    )
+
+
+def compare_to_control(table, value: str, *, variant: str, group: str, control: str = "control"):
+    """Each variant of ``table`` against the ``control`` variant, within each value of
+    ``group`` (e.g. the optimiser), by :func:`compare_groups` of ``value`` over the finished
+    runs (``status`` not "failed"). One row per (group, variant): ``diff`` (variant minus
+    control), ``low``, ``high``, ``p_value``, ``p_holm`` (Holm-adjusted over every comparison
+    with a p-value) and ``reading``: :data:`DETECTED` only when ``p_holm`` < 0.05."""
+    done = table[table["status"] != "failed"]
+    rows = {}
+    for g in dict.fromkeys(done[group]):
+        cell = done[done[group] == g]
+        reference = cell[cell[variant] == control][value]
+        for name in dict.fromkeys(cell[variant]):
+            if name != control:
+                rows[(g, name)] = compare_groups(cell[cell[variant] == name][value], reference)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index = pd.MultiIndex.from_tuples(out.index, names=[group, variant])
+    tested = out.p_value.notna()
+    out["p_holm"] = np.nan
+    if tested.any():
+        out.loc[tested, "p_holm"] = holm(out.p_value[tested].to_numpy())
+        out.loc[tested, "reading"] = np.where(out.p_holm[tested] < 0.05, DETECTED, NOT_DETECTED)
+    return out

@@ -1,16 +1,13 @@
-"""Headline numbers of a study: shown in the notebook, cited by the book, checked by the tests.
+"""Headline numbers of a study: cited by the book, checked by the tests, read by sweeps.
 
-A notebook calls ``record("accuracy", acc)`` once per number. The cell prints
-``accuracy = 0.93``; the value is glued with myst-nb, so a book page cites it as
-``{glue:text}`accuracy:.3f```; it is kept in this process (``recorded()``), so the smoke tests
-can check it with ``check_records``; and ``read_records`` reads it back from an executed
-notebook file, which is how sweeps collect results. Record each name once per notebook: the
-book build treats a duplicated glue key as an error.
-
-The glue output itself is hidden (``display=False``) and the value is shown as printed text:
-myst-nb wraps every rich output of a cell that carries figure metadata (a captioned, named
-figure) into that figure, so a visible glue output there would repeat the figure's name and
-fail the book build; printed text is not wrapped.
+A notebook calls ``record("accuracy", acc)`` once per number. The value is glued with myst-nb
+(``display=False``: nothing is shown where it is recorded), so a book page cites it as
+``{glue:text}`accuracy:.3f``` at the precision the prose needs; it is kept in this process
+(``recorded()``), so the smoke tests can check it with ``check_records`` and the page's footer
+can list every record in a collapsed table (``rnnbook.provenance.show_records``); and
+``read_records`` reads it back from an executed notebook file, which is how sweeps and the
+book's results overview collect results. Record each name once per notebook: the book build
+treats a duplicated glue key as an error.
 """
 
 from __future__ import annotations
@@ -26,8 +23,8 @@ _RECORDS: dict[str, object] = {}
 
 
 def record(name: str, value: object) -> None:
-    """Print ``name = value`` in the notebook and store ``value`` under ``name``: glued for
-    the book (myst-nb) and kept in this process for ``check_records``.
+    """Store ``value`` under ``name``: glued for the book (myst-nb, not displayed) and kept in
+    this process for ``check_records`` and the page's table of records.
 
     Numbers (Python, NumPy or one-element torch tensors) are stored as plain ``int`` or
     ``float``, so that their text form is a number the book can format; strings are stored
@@ -40,7 +37,6 @@ def record(name: str, value: object) -> None:
     value = _plain(value)
     _RECORDS[name] = value
     glue(name, value, display=False)
-    print(f"{name} = {value!r}")
 
 
 def recorded() -> dict[str, object]:

@@ -38,6 +38,7 @@ import torch
 import rnnbook
 from rnnbook.atomic import remove_stale, temporary_name
 from rnnbook.models import MODELS, ModelConfig
+from rnnbook.provenance import note_run
 from rnnbook.runtime import threads_for
 from rnnbook.seeding import check_seed
 from rnnbook.tasks import TASKS, TaskConfig
@@ -197,7 +198,9 @@ def fit(
     path = cache_dir / spec.key()
     if is_stored(path):
         try:
-            return load_run(path, spec=spec)
+            run = load_run(path, spec=spec)
+            note_run(run.path.name, trained=False)
+            return run
         except DamagedRunError as error:
             warnings.warn(f"{error}: training the run again", stacklevel=2)
             discard_run(path)
@@ -206,7 +209,9 @@ def fit(
     history = train(
         model, task, spec.train_config, seed=spec.seed, callbacks=callbacks, progress=progress
     )
-    return store_run(cache_dir, spec, model, history, wall_time=history.wall_s)
+    run = store_run(cache_dir, spec, model, history, wall_time=history.wall_s)
+    note_run(run.path.name, trained=True)
+    return run
 
 
 def load_run(path: Path | str, *, spec: RunSpec | None = None) -> Run:

@@ -55,6 +55,7 @@ import yaml
 
 from rnnbook.atomic import remove_stale, temporary_name, write_replacing
 from rnnbook.parameter_rules import Rule, kind_of, parse_rule
+from rnnbook.provenance import with_footer
 
 BOOK = "book"  # the preset that means "the notebook's own defaults"
 CHECKS = "smoke_checks"  # the presets.yaml key holding the smoke run's record bounds
@@ -305,13 +306,16 @@ def run_study(
 ) -> Path:
     """Execute a study with papermill and return the path of the executed notebook.
 
-    The notebook runs in a fresh ``python3`` kernel, in ``cwd`` (default: the root), and is
+    The notebook, with the page's footer cells appended (its records and what the execution
+    cost: ``rnnbook.provenance.with_footer``), runs in a fresh ``python3`` kernel, in ``cwd``
+    (default: the root), and is
     written to ``output`` (default: ``default_output``) only once it has finished: it executes
     into a temporary file that then replaces ``output``. If a cell raises, the executed notebook
     is kept as ``<output>.failed.ipynb`` and StudyError carries the cell's exception line.
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.iorw import load_notebook_node
 
     root = _root(root)
     chosen = chosen_parameters(name, preset, parameters, root=root)
@@ -322,7 +326,7 @@ def run_study(
     failed = output.with_suffix(".failed.ipynb")
     try:
         papermill.execute_notebook(
-            str(study_path(name, root=root)),
+            with_footer(load_notebook_node(str(study_path(name, root=root))), name, preset),
             str(partial),
             parameters=chosen,
             kernel_name=KERNEL,
@@ -352,7 +356,8 @@ def run_study(
 
 def smoke_notebook(name: str, dest_dir: str | Path, *, root: str | Path | None = None) -> Path:
     """Write ``dest_dir/<name>.ipynb``: the study with its smoke parameters injected (papermill,
-    not executed) and, last, a cell that checks the ``smoke_checks`` bounds of its records."""
+    not executed), the page's footer cells, and, last, a cell that checks the ``smoke_checks``
+    bounds of its records."""
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
@@ -361,6 +366,7 @@ def smoke_notebook(name: str, dest_dir: str | Path, *, root: str | Path | None =
     checks = study_presets(name, root=root).get(CHECKS) or {}
     notebook = load_notebook_node(str(study_path(name, root=root)))
     notebook = parameterize_notebook(notebook, chosen, kernel_name=KERNEL, language="python")
+    with_footer(notebook, name, "smoke")
     source = f"from rnnbook.records import check_records\n\ncheck_records({pprint.pformat(checks)})"
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": [CHECKS]})
     notebook.cells.append(cell)
@@ -450,19 +456,24 @@ def jupyter_book_command() -> str:
     return found
 
 
-def build_book(root: str | Path = ".", *, log=print) -> Path:
-    """Execute the changed studies of ``_toc.yml``, then ``jupyter-book build ROOT -W -n
-    --keep-going``. Returns ``_build/html/index.html``; BookBuildError if the build fails."""
+def build_book(root: str | Path = ".", *, execute: bool = True, log=print) -> Path:
+    """Execute the changed studies of ``_toc.yml`` (unless ``execute`` is False: then the
+    executed notebooks must already be in ``book/studies/``), write the results overview
+    (``rnnbook.overview``), then ``jupyter-book build ROOT -W -n --keep-going``. Returns
+    ``_build/html/index.html``; BookBuildError if the build fails."""
+    from rnnbook.overview import write_overview
+
     root = Path(root).resolve()
     names = book_studies(root)
-    for name in names:
+    for name in names if execute else ():
         study_path(name, root=root)  # every study exists before anything runs
-    for name in names:
+    for name in names if execute else ():
         if book_study_is_current(name, root):
             log(f"{name}: up to date ({STUDIES_DIR / name}.ipynb)")
             continue
         log(f"{name}: executing into {STUDIES_DIR / name}.ipynb")
         execute_book_study(name, root)
+    write_overview(root, names)
     command = [jupyter_book_command(), "build", str(root), "-W", "-n", "--keep-going"]
     returncode = subprocess.call(command, cwd=root)
     if returncode:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from rnnbook.dask_cluster import check_workers, dask_client
+from rnnbook.provenance import note_run
 from rnnbook.runs import RunSpec, default_cache_dir, fit, is_stored, load_run
 from rnnbook.seeding import check_seed
 
@@ -227,6 +228,9 @@ def sweep(
         runner = {"stacked": _stacked, "dask": _dask}.get(executor, _each)
         results = runner(todo, cache_dir, executor, workers, address, cluster, progress)
         rows |= _collect(results, len(todo), on_result)
+    for row in rows.values():
+        if row["status"] != "failed":
+            note_run(row["key"], trained=row["status"] == "trained")
     return _table(points, rows)
 
 

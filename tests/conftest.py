@@ -14,7 +14,12 @@ How nbval collection works here (nbval 0.11, pytest >= 8):
   of the study's records (``rnnbook.studies.smoke_notebook``).
 - nbval's kernel starts in ``tests/_smoke`` and inherits this process's environment, in which
   ``RNNBOOK_CACHE`` points to a fresh temporary directory: the smoke runs really train.
-- ``pytest_collection_modifyitems`` moves the notebook cells after the unit tests.
+- ``pytest_collection_modifyitems`` moves the notebook cells after the unit tests, and the
+  browser tests of the book (``tests/test_book_browser.py``) after the notebook cells.
+- ``pytest_runtest_call`` keeps what each notebook cell output in nbval's own copy of the
+  notebook, so that once a smoke copy has run, ``executed_smoke_notebooks`` holds it as an
+  executed notebook: the browser tests build the book from these, so every study is executed
+  once per session, not twice.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ ROOT = TESTS_DIR.parent
 
 # study name -> why its smoke copy could not be written (test_notebooks.py reports it)
 SMOKE_ERRORS = pytest.StashKey[dict[str, str]]()
+# study name -> [nbval's notebook with the outputs of the cells run so far, failed cell or None]
+EXECUTED = pytest.StashKey[dict[str, list]]()
+BROWSER_TESTS = "test_book_browser.py"
 _CACHE = pytest.StashKey[tuple[str, str | None]]()  # (temporary cache, previous RNNBOOK_CACHE)
 
 
@@ -42,6 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_CACHE] = (cache, os.environ.get("RNNBOOK_CACHE"))
     os.environ["RNNBOOK_CACHE"] = cache
     config.stash[SMOKE_ERRORS] = write_smoke_notebooks()
+    config.stash[EXECUTED] = {}
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -78,8 +87,36 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     notebook_cells = [item for item in items if SMOKE_DIR in item.path.parents]
-    unit_tests = [item for item in items if SMOKE_DIR not in item.path.parents]
-    items[:] = unit_tests + notebook_cells
+    browser = [item for item in items if item.path.name == BROWSER_TESTS]
+    unit_tests = [item for item in items if item not in notebook_cells and item not in browser]
+    items[:] = unit_tests + notebook_cells + browser
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After nbval runs a smoke copy's cell, store its outputs in nbval's notebook."""
+    outcome = yield
+    outputs = getattr(item, "test_outputs", None)
+    if SMOKE_DIR not in item.path.parents or outputs is None:
+        return
+    import nbformat
+
+    executed = item.config.stash[EXECUTED].setdefault(item.path.stem, [item.parent.nb, None])
+    count = 1 + sum(c.get("execution_count") is not None for c in item.parent.nb.cells)
+    item.cell.outputs = [nbformat.from_dict(dict(output)) for output in outputs]
+    item.cell.execution_count = count
+    for output in item.cell.outputs:
+        if output.output_type == "execute_result":
+            output.execution_count = count
+    if outcome.excinfo is not None and executed[1] is None:
+        executed[1] = item.name
+
+
+@pytest.fixture(scope="session")
+def executed_smoke_notebooks(pytestconfig: pytest.Config) -> dict[str, list]:
+    """Study name -> [executed smoke notebook (nbformat), name of its first failed cell or
+    None], for the smoke copies nbval ran in this session (empty if none ran)."""
+    return pytestconfig.stash.get(EXECUTED, {})
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ RESULTS = {
     "PCA": lambda: fit_pca(GEN.normal(size=(20, 5)), 3),
     "TrajectoryPCA (a PCA inside)": trajectory_pca,
     "ConditionAccuracy": condition_accuracy,
-    "ClassSeparation": lambda: ClassSeparation(rand(2, 4) - 0.5, 3.0, 1.5),
+    "ClassSeparation": lambda: ClassSeparation(rand(2, 4) - 0.5, 3.0, 1.5, 2.2, 0.1),
     "Correlation": lambda: Correlation(0.9, 1e-5, 0.8, 2e-4, 20),
     "Participation": lambda: Participation(GEN.normal(size=4), 2.5, 0.3, 0.9),
     "DurationPrecision": duration_precision,

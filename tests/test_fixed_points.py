@@ -176,6 +176,76 @@ def test_slow_points_are_kept_only_when_asked():
     assert summary.endswith("; q up to 2.3e-03)")
 
 
+# --- stability kinds: a tolerance on zero real parts ------------------------------------------
+
+
+class SpectralLinear(torch.nn.Module):
+    """tau dx/dt = -x + W x with W = Q diag(mu) Q^T (Q orthogonal): Jacobian eigenvalues
+    exactly (mu - 1) / tau, up to round-off."""
+
+    def __init__(self, mu, tau=50.0, seed=0):
+        super().__init__()
+        n = len(mu)
+        q, _ = torch.linalg.qr(torch.randn(n, n, generator=torch.Generator().manual_seed(seed)))
+        self.w = torch.nn.Parameter(q @ torch.diag(torch.as_tensor(mu, dtype=q.dtype)) @ q.T)
+        self.q = q
+        self.config = SimpleNamespace(tau=tau, n_rec=n)
+
+    def velocity(self, x, inputs):
+        return (-x + x @ self.w.T) / self.config.tau
+
+
+def test_a_line_attractor_is_marginal_in_exactly_one_direction():
+    model = SpectralLinear([1.0, 0.5, 0.2, -0.5, 0.8, 0.3])  # one eigenvalue of W is 1
+    starts = torch.randn(32, 6, generator=torch.Generator().manual_seed(0))
+    fps = find_fixed_points(model, torch.zeros(1), starts, tol_unique=1e-2)
+    assert len(fps) > 1  # a line of fixed points along the first column of Q
+    along = fps.x @ model.q[:, 0].double()
+    assert torch.allclose(fps.x, along[:, None] * model.q[:, 0].double(), atol=1e-6)
+    assert fps.n_marginal.tolist() == [1] * len(fps) and fps.n_unstable.eq(0).all()
+    assert fps.kinds == ["marginal"] * len(fps) and not fps.is_stable.any()
+    assert len(fps.marginal) == len(fps) and len(fps.stable) == len(fps.unstable) == 0
+    assert fps.counts() == {"stable": 0, "marginal": len(fps), "saddle": 0, "source": 0}
+    n = len(fps)
+    assert fps.summary() == f"{n} fixed points ({n} marginal with 1 neutral direction)"
+    # the round-off that used to decide the label is far below the tolerance
+    assert fps.eigvals.real[:, 0].abs().max() < 1e-3 * fps.tolerance.min()
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 6])
+def test_a_hand_built_saddle_of_index_k_has_k_unstable_directions(k):
+    mu = [1.5] * k + [0.5, 0.2, -0.3, 0.7, 0.1, 0.4][: 6 - k]  # W's eigenvalues: k above 1
+    model = SpectralLinear(mu)
+    starts = torch.randn(16, 6, generator=torch.Generator().manual_seed(1))
+    fps = find_fixed_points(model, torch.zeros(1), starts)
+    assert len(fps) == 1 and fps.x.abs().max() < 1e-8  # the origin, whatever its stability
+    assert fps.n_unstable.tolist() == [k] and fps.n_marginal.tolist() == [0]
+    kind = {0: "stable", 6: "source"}.get(k, "saddle")
+    assert fps.kinds == [kind] and bool(fps.is_stable[0]) == (k == 0)
+
+
+def test_a_slightly_unstable_point_is_a_saddle_not_marginal():
+    model = SpectralLinear([1.0 + 1e-2, 0.5, 0.2])  # Re lambda = 2e-4 / ms: clearly unstable
+    fps = find_fixed_points(model, torch.zeros(1), torch.ones(4, 3))
+    assert fps.kinds == ["saddle"] and fps.n_unstable.tolist() == [1]
+
+
+def test_stability_is_what_a_simulation_from_a_small_perturbation_shows(flip_flop_points):
+    model = flip_flop().without_noise()
+    gen = torch.Generator().manual_seed(5)
+    starts = flip_flop_points.x.float()  # [9, 2]
+    kicks = 1e-3 * torch.nn.functional.normalize(torch.randn(9, 8, 2, generator=gen), dim=2)
+    h0 = (starts[:, None] + kicks).reshape(-1, 2)  # 8 random kicks of size 1e-3 per point
+    with torch.no_grad():  # 4 s of the noise-free network at zero input (tau = 100 ms)
+        states = model(torch.zeros(len(h0), 200, 2), h0).states[:, -1]
+    distance = (states - starts.repeat_interleave(8, 0)).norm(dim=1).view(9, 8)
+    for stable, d in zip(flip_flop_points.is_stable.tolist(), distance, strict=True):
+        if stable:
+            assert (d < 1e-4).all()  # decayed (both eigenvalues here are -0.0083 / ms)
+        else:
+            assert (d > 0.1).all()  # grew from 1e-3 (unstable eigenvalues: +0.01 / ms)
+
+
 # --- the model is never changed ----------------------------------------------------------------
 
 

@@ -237,3 +237,100 @@ def test_components_for_variance_counts_the_leading_components():
     k = components_for_variance(fitted, 0.9)
     assert ratio[k - 1] >= 0.9 and (k == 1 or ratio[k - 2] < 0.9)
     assert components_for_variance(fitted, 1.0) == 5
+
+
+# -- the source's options: a fixed training set, a random initial state ----------------------
+
+
+def test_fixed_training_set_repeats_exactly():
+    task = PulseIntegration(PulseIntegrationConfig(dt=50.0, train_set_size=12))
+    gen = generator(3, "trials")
+    batches = [task.sample(8, generator=gen) for _ in range(30)]
+    # every trial of every batch is one of the set's 12, reproduced exactly
+    the_set = task.train_set(generator(3, "trials").initial_seed())
+    assert the_set.batch_size == 12
+    seen = set()
+    for batch in batches:
+        assert len(set(batch.conditions["duration"].tolist())) == 8  # distinct within a batch
+        for b in range(batch.batch_size):
+            match = [
+                j for j in range(12) if torch.equal(batch.inputs[b], the_set.inputs[j])
+                and torch.equal(batch.targets[b], the_set.targets[j])
+            ]  # fmt: skip
+            assert len(match) == 1
+            seen.add(match[0])
+    assert seen == set(range(12))  # 240 draws visit the whole set
+    # the same seed makes the same set in another task instance; another seed another set
+    again = PulseIntegration(task.config).train_set(generator(3, "trials").initial_seed())
+    other = task.train_set(generator(4, "trials").initial_seed())
+    assert torch.equal(again.inputs, the_set.inputs)
+    assert not torch.equal(other.inputs, the_set.inputs)
+
+
+def test_fixed_training_set_is_held_out_from_validation_and_fresh_is_unchanged():
+    fixed = PulseIntegration(PulseIntegrationConfig(dt=50.0, train_set_size=5))
+    assert fixed.held_out().config.train_set_size == 0
+    fresh = PulseIntegration(PulseIntegrationConfig(dt=50.0))
+    assert fresh.held_out() is fresh
+    a = fresh.sample(6, generator=generator(0, "trials"))
+    b = fresh.fresh(6, generator=generator(0, "trials"))
+    assert torch.equal(a.inputs, b.inputs)  # the default draws what it drew before
+    big = fixed.sample(9, generator=generator(0, "trials"))  # more than the set: repeats
+    assert big.batch_size == 9 and len(set(big.conditions["duration"].tolist())) <= 5
+
+
+@pytest.mark.parametrize("size", [-1, 1.5, 10**6])
+def test_bad_training_set_size(size):
+    with pytest.raises(ValueError, match="train_set_size"):
+        PulseIntegrationConfig(dt=50.0, train_set_size=size)
+
+
+def random_h0_model(h0_std=0.5, seed=0) -> RateRNN:
+    cfg = ModelConfig(
+        n_in=1, n_out=1, n_rec=16, dt=50.0, tau=100.0, activation="tanh",
+        spectral_radius=1.5, train_recurrent=False, bias=False, h0_std=h0_std,
+    )  # fmt: skip
+    return RateRNN(cfg, seed=seed)
+
+
+def test_random_h0_is_fixed_per_network_reproducible_and_leaves_the_weights():
+    a, b, other = random_h0_model(seed=2), random_h0_model(seed=2), random_h0_model(seed=3)
+    assert torch.equal(a.initial_state, b.initial_state)  # reproducible from the seed
+    assert not torch.equal(a.initial_state, other.initial_state)  # differs between networks
+    assert a.initial_state.std() == pytest.approx(0.5, rel=0.5)
+    at_rest = random_h0_model(h0_std=0.0, seed=2)
+    assert not hasattr(at_rest, "initial_state")
+    for name, value in at_rest.state_dict().items():  # drawn last: the same weights
+        assert torch.equal(value, a.state_dict()[name])
+    task = PulseIntegration(PulseIntegrationConfig(dt=50.0))
+    trials = task.trials_at([0.0, 100.0])
+    with torch.no_grad():
+        states = a(trials.inputs).states
+        explicit = a(trials.inputs, a.initial_state[None]).states
+        start = (1 - a.alpha) * a.initial_state + a.alpha * (
+            a.effective_weights().recurrent @ torch.tanh(a.initial_state)
+        )
+    assert torch.equal(states, explicit)
+    torch.testing.assert_close(states[0, 0], start)  # the first step leaves x_0, not 0
+    assert not torch.equal(states[0, 0], at_rest(trials.inputs).states[0, 0])
+    copy = at_dt(a, 10.0)  # the same network at another step keeps its initial state
+    assert torch.equal(copy.initial_state, a.initial_state)
+
+
+def test_random_h0_trains_the_same_alone_and_stacked(tmp_path):
+    from rnnbook.runs import RunSpec
+    from rnnbook.training.many import fit_many
+
+    task_config = PulseIntegrationConfig(dt=50.0, train_set_size=20)
+    model_config = ModelConfig(
+        n_rec=8, tau=100.0, activation="tanh", spectral_radius=1.5, train_recurrent=False,
+        bias=False, h0_std=0.5,
+    )  # fmt: skip
+    train_config = TrainConfig(n_steps=3, batch_size=4, lr=0.01, loss="mse", eval_every=3)
+    specs = [RunSpec("pulse_integration", task_config, model_config, train_config, seed=s)
+             for s in (0, 1)]  # fmt: skip
+    stacked = fit_many(specs, cache_dir=tmp_path / "s", method="stacked", progress=False)
+    serial = fit_many(specs, cache_dir=tmp_path / "p", method="serial", progress=False)
+    for a, b in zip(stacked, serial, strict=True):
+        np.testing.assert_allclose(a.history.loss, b.history.loss, rtol=1e-4)
+        assert torch.equal(a.model.initial_state, b.model.initial_state)

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -125,3 +126,17 @@ def test_each_figure_draws_on_the_axes_it_is_given(tmp_path):
         ax = Figure().subplots()
         assert call(ax) is ax
         assert ax.lines or ax.collections or ax.patches or ax.tables
+
+
+def test_the_developmental_comparison_fits_the_books_column(tmp_path):
+    runs = {m: rb.fit(rb.lowrank_spec(maturity=m, **SMALL), cache_dir=tmp_path, progress=False)
+            for m in ("premature", "mature")}  # fmt: skip
+    rows = pd.DataFrame([{"model": m, **ls.test_metrics(run)} for m, run in runs.items()])
+    histories = {m: [run.history] for m, run in runs.items()}
+    spectra = {m: [rb.recurrent_spectrum(run.model)] for m, run in runs.items()}
+    fig = rb.plotting.low_rank.plot_developmental_comparison(rows, histories, spectra, per_epoch=3)
+    assert len(fig.axes) == 6 and fig.axes[-1].tables  # panel F is the summary table
+    assert fig.get_figwidth() <= 6.9  # the book's column, at its 110 dpi
+    texts = [t for ax in fig.axes for t in ax.texts]  # the panel letters and the references
+    assert len(texts) >= 6 and all(t.get_fontsize() >= 9 for t in texts)
+    plt.close(fig)

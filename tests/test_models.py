@@ -364,3 +364,68 @@ def test_a_model_needs_dt_and_sizes_from_its_task():
         ValueError, match=r"ModelConfig.dt = 20.0 disagrees with the task's dt = 10.0"
     ):
         ModelConfig(dt=20.0).for_task(task)
+
+
+# --- the gate under Dale's law ------------------------------------------------------------------
+
+GATED_DALE = DALE | {"gate": "multiplicative", "sigma_rec": 0.1}
+
+
+def test_the_gates_recurrent_weights_keep_the_presynaptic_signs_after_optimiser_steps():
+    model = RateRNN(_config(**GATED_DALE), seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=0.5)  # big steps: many raw weights cross 0
+    for _ in range(3):
+        out = model(torch.randn(8, 10, 2)).outputs
+        opt.zero_grad()
+        (out**2).sum().backward()
+        opt.step()
+    signed = model.gate.rate_weight * model.recurrence.sign  # [post, pre] times pre's sign
+    assert torch.all(signed >= 0) and signed.gt(0).float().mean() > 0.9
+
+
+def test_without_populations_the_gates_recurrent_weights_stay_free():
+    model = RateRNN(_config(gate="multiplicative"), seed=1)
+    weight = dict(model.named_parameters())["gate.recurrent.weight"]
+    assert torch.equal(model.gate.rate_weight, weight)
+    assert (weight > 0).any(axis=1).all() and (weight < 0).any(axis=1).all()
+
+
+@pytest.fixture(scope="module")
+def trained_gated_dale():
+    from rnnbook.analysis.evaluation import sample_trials
+    from rnnbook.tasks import PerceptualDecision, PerceptualDecisionConfig
+    from rnnbook.training import TrainConfig, train
+
+    task = PerceptualDecision(PerceptualDecisionConfig(stimulus_ms=200, decision_ms=100))
+    model = RateRNN(ModelConfig(n_rec=32, **GATED_DALE).for_task(task), seed=0)
+    easy = task.with_config(coherences=(0.4,))
+    train(model, easy, TrainConfig(n_steps=150, batch_size=16, lr=3e-3), progress=False)
+    trials = sample_trials(task, 32, seed=1)
+    with torch.no_grad():
+        states = model.without_noise()(trials.inputs).states
+    picked = slice(None, None, 5)  # every fifth (trial, step)
+    return model, states.reshape(-1, 32)[picked], trials.inputs.reshape(-1, 2)[picked]
+
+
+def test_the_effective_coupling_of_a_trained_gated_dale_network_has_the_presynaptic_sign(
+    trained_gated_dale,
+):
+    """d(dx_i/dt)/dr_j = (g_i W_ij + g_i (1 - g_i) W_gr,ij c_i) / tau: the sign of unit j for
+    every j, on every unit i whose recurrent current c_i = (W r)_i is not net inhibitory (the
+    exception ``models.gating`` states)."""
+    model, x, u = trained_gated_dale
+    r = model.activation(x)
+    jac = torch.func.vmap(torch.func.jacrev(lambda r, x, u: model.velocity(x, u, rates=r)))(
+        r, x, u
+    )  # [K, N (i), N (j)]
+    sign = model.recurrence.sign
+    off_diagonal = ~torch.eye(32, dtype=torch.bool)
+    current = r @ model.recurrence.effective_weight().T  # [K, N] c_i
+    excitable = (current >= 0)[:, :, None] & off_diagonal
+    signed = jac * sign  # >= 0 where the coupling has unit j's sign
+    assert excitable.float().mean() > 0.5
+    assert (signed[excitable] >= -1e-9).all()
+    # the direct part g_i W_ij alone has the sign everywhere
+    gate = model.gate.current(r, u, torch.ones_like(r))  # g_i: [K, N]
+    direct = gate[:, :, None] * model.recurrence.effective_weight() * sign
+    assert (direct >= 0).all()

@@ -1,5 +1,6 @@
 """Figure functions: they draw on the Axes they are given, return it, and share one style."""
 
+import dataclasses
 import zlib
 
 import matplotlib
@@ -26,6 +27,7 @@ from rnnbook.plotting import (  # noqa: E402
     use_style,
 )
 from rnnbook.plotting.style import PALETTE  # noqa: E402
+from rnnbook.plotting.trajectories import SIGNED_CMAP  # noqa: E402
 from rnnbook.training.history import History  # noqa: E402
 
 
@@ -120,16 +122,58 @@ def test_trajectory_plot(other_axes):
     assert len(ax.lines) == len(result.levels) == 4
     np.testing.assert_allclose(ax.lines[0].get_xdata(), result.projections[0, :, 0])
     np.testing.assert_allclose(ax.lines[0].get_ydata(), result.projections[0, :, 2])
-    cmap = matplotlib.colormaps["coolwarm"]  # levels -0.2, -0.1, 0.1, 0.2 on [-0.2, 0.2]
-    np.testing.assert_allclose(ax.lines[0].get_color(), cmap(0.0))
-    np.testing.assert_allclose(ax.lines[2].get_color(), cmap(0.75))
+    # levels -0.2, -0.1, 0.1, 0.2 on [-0.2, 0.2], drawn strongest first: -0.2, 0.2, -0.1, 0.1
+    np.testing.assert_allclose(ax.lines[0].get_color(), SIGNED_CMAP(0.0))
+    np.testing.assert_allclose(ax.lines[1].get_color(), SIGNED_CMAP(1.0))
+    np.testing.assert_allclose(ax.lines[3].get_color(), SIGNED_CMAP(0.75))
+    np.testing.assert_allclose(ax.lines[3].get_xdata(), result.projections[2, :, 0])
+    assert ax.get_aspect() == 1.0  # PC units on both axes: geometry undistorted
     ratio = result.explained_variance_ratio[0]
     assert ax.get_xlabel() == f"PC1 ({100 * ratio:.0f}% var)"
     assert ax.get_ylabel().startswith("PC3 (")
     colorbar_axes = [a for a in ax.figure.axes if a is not ax]
     assert len(colorbar_axes) == 1 and colorbar_axes[0].get_ylabel() == "coherence"
+    ticks = [t.get_text() for t in colorbar_axes[0].get_yticklabels()]
+    assert ticks == ["−0.2", "−0.1", "0.1", "0.2"] or ticks == ["-0.2", "-0.1", "0.1", "0.2"]
     with pytest.raises(ValueError, match="components"):
         plot_trajectories(result, components=(0, 0))
+
+
+def relative_luminance(color) -> float:
+    """WCAG relative luminance of an RGB(A) colour: 0 black, 1 white."""
+    rgb = np.asarray(matplotlib.colors.to_rgb(color))
+    linear = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def test_level_positions_spread_weak_levels():
+    from rnnbook.plotting.trajectories import level_positions
+
+    # unevenly spaced levels get evenly spaced colours, 0 in the middle
+    np.testing.assert_allclose(
+        level_positions([-0.7, -0.01, 0.0, 0.01, 0.1, 0.7]), [0, 1 / 3, 0.5, 2 / 3, 5 / 6, 1]
+    )
+    np.testing.assert_allclose(level_positions([0.0, 0.0]), [0.5, 0.5])
+
+
+def test_trajectory_colorbar_labels_ends_zero_and_every_other_level():
+    ev, _ = drifting_evaluation(np.random.default_rng(1))
+    result = trajectory_pca(ev, use="states")
+    levels = np.array([-0.7, -0.5, -0.3, -0.1, -0.05, -0.0, 0.05, 0.1, 0.3, 0.5, 0.7])
+    result = dataclasses.replace(result, levels=levels, projections=np.zeros((11, 30, 3)) + 1.0)
+    result.projections[:, :, 0] += np.arange(30)
+    ax = plot_trajectories(result)
+    bar = [a for a in ax.figure.axes if a is not ax][0]
+    labels = [t.get_text().replace("−", "-") for t in bar.get_yticklabels()]
+    assert labels == ["-0.7", "", "", "-0.1", "", "0", "", "0.1", "", "", "0.7"]
+
+
+def test_trajectory_colors_stay_dark_on_white():
+    assert relative_luminance("white") == pytest.approx(1.0)
+    assert all(relative_luminance(SIGNED_CMAP(x)) < 0.35 for x in np.linspace(0, 1, 101))
+    ev, _ = drifting_evaluation(np.random.default_rng(1))
+    ax = plot_trajectories(trajectory_pca(ev, use="states"), colorbar=False)
+    assert all(relative_luminance(line.get_color()) <= 0.85 for line in ax.lines)
 
 
 def test_style_and_colors():

@@ -127,6 +127,8 @@ def test_book_studies_come_from_the_toc(root):
 
 def test_build_book_fails_with_the_exit_status_of_jupyter_book(root, monkeypatch):
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    (root / "book").mkdir()
+    (root / "book" / "overview.yaml").write_text("{}\n")  # no studies: an empty overview
     fake = root / "jupyter-book"
     fake.write_text("#!/bin/sh\nexit 3\n")
     fake.chmod(0o755)
@@ -176,3 +178,22 @@ def test_cli_runs_a_study_and_prints_its_records(root, monkeypatch, capsys):
     assert "value = 8.0" in capsys.readouterr().out
     parameters = json.loads(output.read_text())["metadata"]["papermill"]["parameters"]
     assert parameters == {"scale": 4.0, "seed": 3}
+
+
+def test_an_executed_study_ends_with_its_records_and_what_the_run_cost(root):
+    output = studies.run_study("tiny", preset="paper", output=root / "run.ipynb", root=root)
+    footer = [
+        c for c in nbformat.read(output, 4).cells if "rnnbook-footer" in c.metadata.get("tags", [])
+    ]
+    assert len(footer) == 2 and all("remove-input" in c.metadata.tags for c in footer)
+    table = footer[0].outputs[0]["data"]["text/html"]
+    assert 'class="rnnbook-records"' in table and "<code>value</code></td><td>8</td>" in table
+    cost = footer[1].outputs[0]["data"]["text/markdown"]
+    assert "`paper` preset" in cost and "trained 0 networks and loaded 0" in cost
+    assert "rnnbook run tiny --preset smoke" in cost
+
+
+def test_the_smoke_copy_carries_the_footer_before_its_checks(root, tmp_path):
+    path = studies.smoke_notebook("tiny", tmp_path / "smoke", root=root)
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(path, 4).cells]
+    assert ["remove-input", "rnnbook-footer"] in tags[-3:-1] and tags[-1] == ["smoke_checks"]

@@ -104,3 +104,27 @@ def test_decoded_angles_and_decode_rates_read_the_decode_window():
     np.testing.assert_allclose(decoded, np.arctan2(outputs[..., 1], outputs[..., 0]), atol=1e-6)
     rates = wm_studies.decode_rates(rollout, trials)
     np.testing.assert_allclose(rates, rollout.rates[:, window].mean(1).numpy(), rtol=1e-6)
+
+
+def test_the_mixture_fit_figure_and_fixed_point_kinds_draw_in_the_books_column():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from rnnbook.plotting import working_memory as wm_plots
+
+    columns = [c for _, group in wm_plots.FIT_PANELS for c in group]
+    fits = pd.DataFrame([{"seed": s, "set size": n, **{c: 0.5 for c in columns}, "ZL w se": 0.1}
+                         for s in (0, 1) for n in (1, 2, 4)])  # fmt: skip
+    fig = wm_plots.plot_mixture_fits(fits, [1, 2, 4])
+    assert fig.get_figwidth() <= 6.9 and len(fig.axes) == 4
+    assert fig.axes[3].get_legend() is not None  # the fourth panel holds the legend
+    plt.close(fig)
+    ax = wm_plots.scatter_fixed_points([[0, 0], [1, 1], [2, 2]], ["stable", "marginal", "stable"])
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == ["stable fixed point", "marginal fixed point"]  # each kind once
+    plt.close(ax.figure)
+    # no angle is drawn near-white: every colour of the cyclic map is at most 80 % bright
+    assert wm_plots.ANGLE_CMAP(np.linspace(0, 1, 64))[:, :3].max() <= 0.8 + 1e-9

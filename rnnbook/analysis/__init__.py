@@ -2,7 +2,8 @@
 
 One idea per module: ``evaluation`` (running a model on test trials), ``choices``,
 ``psychometric``, ``accuracy``, ``precision`` (regression error), ``pca``, ``regimes``
-(spontaneous and memory activity), ``weights`` (weight-vector geometry), ``geometry`` (class
+(spontaneous and memory activity), ``lyapunov`` (the largest Lyapunov exponent of the
+spontaneous dynamics), ``weights`` (weight-vector geometry), ``geometry`` (class
 separation), ``fixed_points``, ``perturbation`` (saliency and lesions), ``clamps``,
 ``statistics``, ``learning`` (summary numbers of a training run), ``low_rank`` (spectra,
 response heterogeneity and the rank-r subspace of seed 004's networks), ``credit`` (gradient
@@ -33,6 +34,17 @@ from rnnbook.analysis.clamps import (
     clamp_swing,
     period_window,
     signed_mean_rates,
+)
+from rnnbook.analysis.comparison import (
+    Difference,
+    Estimate,
+    PairedTest,
+    compare_means,
+    correlation_ci,
+    holm,
+    mcnemar,
+    mean_ci,
+    min_detectable_r,
 )
 from rnnbook.analysis.credit import (
     CreditMetrics,
@@ -74,6 +86,7 @@ from rnnbook.analysis.low_rank import (
     subspace_fixed_points,
     sv_decay_fit,
 )
+from rnnbook.analysis.lyapunov import Lyapunov, largest_lyapunov, lyapunov_exponent
 from rnnbook.analysis.map_stability import MapStability, classify_map_eigenvalues, map_stability
 from rnnbook.analysis.mixtures import (
     GaussianUniformFit,
@@ -211,6 +224,15 @@ __all__ = [
     "components_for_variance",
     "correct_log_prob",
     "correlation",
+    "correlation_ci",
+    "compare_means",
+    "Difference",
+    "Estimate",
+    "PairedTest",
+    "holm",
+    "mcnemar",
+    "mean_ci",
+    "min_detectable_r",
     "effective_nonzero_fraction",
     "evaluate",
     "evaluate_on",
@@ -230,6 +252,9 @@ __all__ = [
     "fit_psychometric",
     "input_weight",
     "lesion_comparison",
+    "largest_lyapunov",
+    "lyapunov_exponent",
+    "Lyapunov",
     "lesion_robustness",
     "masked_mse_per_trial",
     "memory_pca",

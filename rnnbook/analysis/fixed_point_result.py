@@ -1,6 +1,25 @@
 """The result of a fixed-point search: :class:`FixedPoints`, axis 0 indexing the point, with
-indexing, ``summary()``, stable and unstable subsets, unstable directions, save and load
-(:class:`~rnnbook.analysis.results.Result`). :mod:`rnnbook.analysis.fixed_points` finds them."""
+indexing, ``summary()``, stable, marginal and unstable subsets, unstable directions, save and
+load (:class:`~rnnbook.analysis.results.Result`). :mod:`rnnbook.analysis.fixed_points` finds
+them.
+
+Stability is read from the real parts of the Jacobian's eigenvalues with one tolerance: a real
+part within ``tol = marginal_rtol * max_k |lambda_k|`` of zero (per point; default
+``MARGINAL_RTOL = 1e-4``) counts as zero. A point is
+
+- ``"stable"``:   every Re lambda < -tol;
+- ``"marginal"``: no Re lambda > tol and at least one |Re lambda| <= tol (a point of a line or
+  ring attractor: a direction along which the state neither returns nor leaves);
+- ``"saddle"``:   some but not all Re lambda > tol (``n_unstable`` of them);
+- ``"source"``:   every Re lambda > tol.
+
+The tolerance is relative to the point's fastest rate (at least the leak 1 / tau for a leaky
+network), so it means the same in any unit of time: a mode 10^4 times slower than the fastest
+is neutral. It sits far above round-off and above the error that a point accepted at the
+search's ``tol_q`` can leave in its eigenvalues (of order sqrt(2 tol_q) relative to the leak
+for states and weights of order 1: 1e-5 at tol_q = 1e-10), and far below any decay a trial
+can show (10^4 times the fastest time constant: over 1000 s for tau = 100 ms).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +31,14 @@ import torch
 
 from rnnbook.analysis.results import Result
 
+MARGINAL_RTOL = 1e-4  # |Re lambda| <= this * max |lambda| counts as zero (module docstring)
+KINDS = ("stable", "marginal", "saddle", "source")
+
+
+def eigenvalue_tolerance(eigvals: torch.Tensor, rtol: float = MARGINAL_RTOL) -> torch.Tensor:
+    """[P, 1] the tolerance ``rtol * max_k |lambda_k|`` of each row of ``eigvals [P, N]``."""
+    return rtol * eigvals.abs().amax(dim=1, keepdim=True)
+
 
 @dataclass(frozen=True, eq=False)
 class FixedPoints(Result):
@@ -22,12 +49,14 @@ class FixedPoints(Result):
     jacobian:  [P, N, N] d(dx/dt)/dx at each point, per ms.
     eigvals:   [P, N] complex eigenvalues of the Jacobian (per ms), largest real part first;
                a stable mode decays with time constant -1 / real part (ms).
-    is_stable: [P] bool, every eigenvalue has a negative real part.
+    is_stable: [P] bool, every real part below -tol (kind "stable"; the finder sets it with
+               ``marginal_rtol``, as ``n_unstable``, ``n_marginal`` and ``kinds`` read it).
     inputs:    [P, n_in] the constant input at which each point was found.
     n_initial: how many initial states the search started from.
     tol_q:     the tolerance below which a point counts as fixed (``is_fixed``).
     rates:     [P, N] f(x), when the model has an ``activation`` (else None).
     gains:     [P, N] f'(x), the slope of the rate nonlinearity (else None).
+    marginal_rtol: the relative tolerance of a zero real part (module docstring).
     """
 
     x: torch.Tensor
@@ -40,6 +69,7 @@ class FixedPoints(Result):
     tol_q: float
     rates: torch.Tensor | None = None
     gains: torch.Tensor | None = None
+    marginal_rtol: float = MARGINAL_RTOL
 
     def __len__(self) -> int:
         return len(self.x)
@@ -56,9 +86,34 @@ class FixedPoints(Result):
         return FixedPoints(**picked)
 
     @property
+    def tolerance(self) -> torch.Tensor:
+        """[P] the tolerance of a zero real part at each point (per ms; module docstring)."""
+        return eigenvalue_tolerance(self.eigvals, self.marginal_rtol).reshape(len(self))
+
+    @property
     def n_unstable(self) -> torch.Tensor:
-        """[P] number of eigenvalues with a positive real part (unstable directions)."""
-        return (self.eigvals.real > 0).sum(dim=1)
+        """[P] number of eigenvalues with real part > tol (unstable directions)."""
+        return (self.eigvals.real > self.tolerance[:, None]).sum(dim=1)
+
+    @property
+    def n_marginal(self) -> torch.Tensor:
+        """[P] number of eigenvalues with |real part| <= tol (neutral directions)."""
+        return (self.eigvals.real.abs() <= self.tolerance[:, None]).sum(dim=1)
+
+    @property
+    def kinds(self) -> list[str]:
+        """[P] each point's kind: "stable", "marginal", "saddle" or "source" (module
+        docstring)."""
+        n = self.x.shape[1]
+        return [
+            _kind(k, m, n)
+            for k, m in zip(self.n_unstable.tolist(), self.n_marginal.tolist(), strict=True)
+        ]
+
+    def counts(self) -> dict[str, int]:
+        """The number of points of each kind, every kind listed (0 if absent)."""
+        kinds = self.kinds
+        return {kind: kinds.count(kind) for kind in KINDS}
 
     @property
     def is_fixed(self) -> torch.Tensor:
@@ -70,11 +125,18 @@ class FixedPoints(Result):
         return self[self.is_stable]
 
     @property
+    def marginal(self) -> FixedPoints:
+        """The marginal points (no unstable direction, at least one neutral one)."""
+        return self[(self.n_unstable == 0) & (self.n_marginal > 0)]
+
+    @property
     def unstable(self) -> FixedPoints:
-        return self[~self.is_stable]
+        """The points with at least one unstable direction (saddles and sources)."""
+        return self[self.n_unstable > 0]
 
     def summary(self) -> str:
-        """E.g. '9 fixed points (4 stable, 4 saddles with 1 unstable direction, 1 source)'."""
+        """E.g. '9 fixed points (4 stable, 4 saddles with 1 unstable direction, 1 source)'; a
+        marginal point reads '2 marginal with 1 neutral direction'."""
         n_fixed = int(self.is_fixed.sum())
         text = f"{n_fixed} fixed point{'s' * (n_fixed != 1)}"
         if n_fixed:
@@ -88,12 +150,16 @@ class FixedPoints(Result):
 
     def _kinds(self) -> str:
         n = self.x.shape[1]
-        counts = sorted(Counter(self.n_unstable.tolist()).items())
+        unstable, marginal = self.n_unstable.tolist(), self.n_marginal.tolist()
+        keys = [(k, m if k == 0 else 0) for k, m in zip(unstable, marginal, strict=True)]
         parts = []
-        for k, count in counts:
-            if k == 0:
+        for (k, m), count in sorted(Counter(keys).items()):
+            kind = _kind(k, m, n)
+            if kind == "stable":
                 parts.append(f"{count} stable")
-            elif k == n:
+            elif kind == "marginal":
+                parts.append(f"{count} marginal with {m} neutral direction{'s' * (m != 1)}")
+            elif kind == "source":
                 parts.append(f"{count} source{'s' * (count != 1)}")
             else:
                 dirs = f"{k} unstable direction{'s' * (k != 1)}"
@@ -115,3 +181,9 @@ class FixedPoints(Result):
         if space == "rates":
             directions = directions * self.gains[:, None, :]
         return directions / directions.norm(dim=2, keepdim=True).clamp_min(1e-300)
+
+
+def _kind(n_unstable: int, n_marginal: int, n: int) -> str:
+    if n_unstable == 0:
+        return "marginal" if n_marginal else "stable"
+    return "source" if n_unstable == n else "saddle"

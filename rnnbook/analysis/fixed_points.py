@@ -8,8 +8,9 @@ A fixed point ``x*`` of ``dx/dt = F(x, u)`` at a constant input ``u`` is a zero 
 of the states), polishes each point with damped Newton (Levenberg-Marquardt) steps that take
 true zeros to machine precision, keeps the points with ``q < tol_q``, drops outliers and
 duplicates, and linearises the dynamics there: the Jacobian ``dF/dx`` (per ms), its
-eigenvalues and the point's stability (every real part < 0). Local minima of ``q`` above
-``tol_q`` are *slow points*; ``keep_slow=True`` keeps them too.
+eigenvalues and the point's stability (every real part below minus a small tolerance; the
+kinds stable, marginal, saddle and source: :mod:`~rnnbook.analysis.fixed_point_result`).
+Local minima of ``q`` above ``tol_q`` are *slow points*; ``keep_slow=True`` keeps them too.
 
 The search never changes the model: it runs on a detached float64 copy. It needs only the
 :class:`Dynamics` interface. After Sussillo & Barak (2013) and Golub & Sussillo's
@@ -25,7 +26,11 @@ from typing import Any, Protocol
 
 import torch
 
-from rnnbook.analysis.fixed_point_result import FixedPoints
+from rnnbook.analysis.fixed_point_result import (
+    MARGINAL_RTOL,
+    FixedPoints,
+    eigenvalue_tolerance,
+)
 from rnnbook.runtime import torch_threads
 
 
@@ -57,6 +62,7 @@ def find_fixed_points(
     tol_unique: float = 1e-3,
     outlier_distance: float | None = 10.0,
     keep_slow: bool = False,
+    marginal_rtol: float = MARGINAL_RTOL,
     dtype: torch.dtype = torch.float64,
 ) -> FixedPoints:
     """Fixed points of ``model`` at constant ``inputs``, searched from ``initial_states``.
@@ -74,6 +80,8 @@ def find_fixed_points(
     keep_slow:        also keep the minima of q above ``tol_q`` (slow points; ``is_fixed``).
                       These include every local minimum of q, however fast: select the truly
                       slow ones by q, e.g. ``points[points.q < 1e-4]``.
+    marginal_rtol:    a real part within this times the point's largest |eigenvalue| of zero
+                      counts as zero (marginal; see ``fixed_point_result``).
     dtype:            the precision of the search (the model is copied in it).
 
     Returns a :class:`FixedPoints` on the CPU, sorted by q.
@@ -103,7 +111,8 @@ def find_fixed_points(
             keep &= _within(x, x0, outlier_distance)
         index = keep.nonzero().squeeze(1)
         index = index[_unique(x[index], u[index], q[index], tol_unique)]
-        return _linearise(net, pull, x[index], q[index], u[index], tau, len(x0), tol_q)
+        found = (x[index], q[index], u[index])
+        return _linearise(net, pull, *found, tau, len(x0), tol_q, marginal_rtol)
 
 
 def sample_states(
@@ -258,7 +267,7 @@ def _unique(x, u, q, tol: float) -> torch.Tensor:
     return order[kept]
 
 
-def _linearise(net, pull, x, q, u, tau, n_initial: int, tol_q: float) -> FixedPoints:
+def _linearise(net, pull, x, q, u, tau, n_initial: int, tol_q: float, rtol: float) -> FixedPoints:
     n = x.shape[1]
     jac = _jacobians(pull, x, u) if len(x) else x.new_zeros(0, n, n)
     jacobian = jac / tau.expand(n)[:, None]  # d(dx/dt)/dx, per ms: row i divided by tau_i
@@ -278,10 +287,11 @@ def _linearise(net, pull, x, q, u, tau, n_initial: int, tol_q: float) -> FixedPo
         q=cpu(q),
         jacobian=cpu(jacobian),
         eigvals=cpu(eigvals),
-        is_stable=cpu((eigvals.real < 0).all(dim=1)),
+        is_stable=cpu((eigvals.real < -eigenvalue_tolerance(eigvals, rtol)).all(dim=1)),
         inputs=cpu(u),
         n_initial=n_initial,
         tol_q=tol_q,
         rates=cpu(rates),
         gains=cpu(gains),
+        marginal_rtol=rtol,
     )

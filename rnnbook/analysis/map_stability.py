@@ -19,7 +19,7 @@ original's ``(1 - alpha) I + alpha diag(f') W`` (W D and D W share their spectru
                  which is "continuous"): only non-finite eigenvalues end here.
 
 :func:`map_stability` puts these beside rnnbook's continuous-time reading (the number of
-eigenvalues of J with a positive real part) so that a page can show both.
+eigenvalues of J with a real part above its tolerance) so that a page can show both.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ class MapStability(Result):
     spectral_radius: [P] max |mu| (the original's ``rho``).
     margin:          [P] 1 - spectral_radius (the original's ``margin``).
     labels:          [P] the original's labels (module docstring).
-    n_unstable:      [P] rnnbook's count of continuous-time eigenvalues with Re lambda > 0.
+    n_unstable:      [P] rnnbook's count of continuous-time eigenvalues with Re lambda > tol
+                     (``FixedPoints.n_unstable``).
     dt:              the step (ms).
     """
 

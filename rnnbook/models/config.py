@@ -70,6 +70,10 @@ class ModelConfig:
     spike_noise_factor: float = 0.0
     gate: str = "none"  # none | multiplicative (a sigmoid gate on the recurrent current)
     bias: bool = True  # False: no recurrent or readout bias (fixed at zero, never trained)
+    # > 0: every trial starts from one fixed random state x_0 ~ N(0, h0_std^2) per unit, drawn
+    # once from the seed's init stream after all weights (seed 002's h0=False: "random
+    # initialization", kept fixed); 0: every trial starts at rest, x_0 = 0
+    h0_std: float = 0.0
 
     def __post_init__(self):
         coerce_tuple(self, "tau")
@@ -91,6 +95,7 @@ class ModelConfig:
         check_choice(self, "e_units", E_UNITS)
         check_nonnegative(self, "sigma_rec")
         check_nonnegative(self, "sigma_in")
+        check_nonnegative(self, "h0_std")
         check_range(self, "e_frac", 0.0, 1.0)
         self._check_time_constants()
         self._check_populations()

@@ -80,11 +80,14 @@ class RateRNN(nn.Module):
         signs = self.recurrence.signs
         self.input = PARTS["input_weights"][config.input_weights](w_in, signs)
         self.readout = PARTS["readout_weights"][config.readout_weights](w_out, signs)
-        self.gate = PARTS["gate"][config.gate](config, generator=gen)
+        self.gate = PARTS["gate"][config.gate](config, generator=gen, signs=signs)
         self.time_constants = PARTS["time_constants"][config.time_constants](
             config, generator=gen, signs=signs
         )
         self.noise = PARTS["noise"][config.noise](config)
+        if config.h0_std > 0:  # drawn last: the weights are those of h0_std = 0
+            x0 = config.h0_std * torch.randn(config.n_rec, generator=gen)
+            self.register_buffer("initial_state", x0)  # fixed, never trained
         self.activation = PARTS["activation"][config.activation].from_config(config)
         bias, readout_bias = torch.zeros(config.n_rec), torch.zeros(config.n_out)
         if config.bias:
@@ -111,7 +114,8 @@ class RateRNN(nn.Module):
         generator: torch.Generator | None = None,
         intervention: Intervention | Sequence[Intervention] | None = None,
     ) -> Rollout:
-        """Run the network on ``inputs [B, T, n_in]`` from ``h0 [B, n_rec]`` (zeros if None).
+        """Run the network on ``inputs [B, T, n_in]`` from ``h0 [B, n_rec]`` (if None: the
+        model's fixed ``initial_state`` [n_rec] where ``ModelConfig.h0_std`` > 0, else zeros).
 
         ``generator`` draws the noise, input and recurrent noise first, then any spike noise
         step by step (default: the model's own noise generator; analyses
@@ -138,6 +142,8 @@ class RateRNN(nn.Module):
         keep, value = edits.keep, edits.value
         if keep is not None:
             keep, value = (torch.cat([e[:1], e]) for e in (edits.keep, edits.value))
+        if h0 is None:
+            h0 = getattr(self, "initial_state", None)
         x = inputs.new_zeros(batch, cfg.n_rec) if h0 is None else h0.expand(batch, -1)
         w_t = self.recurrence.effective_weight().T
         states, rates = self.noise.integrate(

@@ -29,6 +29,8 @@ REGIME_COLORS: dict[str, str] = {
     "mature": "#009E73",
     "premature": "#CC79A7",
     "gru": "#999999",
+    "gru_fast": "#E69F00",
+    "rw_agent": "#000000",
     "psychrnn": "#56B4E9",
 }
 

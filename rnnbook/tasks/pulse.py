@@ -8,6 +8,15 @@ network is free in how it gets there, but it must keep the value through a delay
 2.5 s after the pulse. A fraction ``catch_fraction`` of trials have no pulse (duration 0,
 target 0).
 
+Fresh trials or a fixed set: with ``train_set_size = 0`` every ``sample`` call draws new
+trials. With ``train_set_size = n > 0`` (the source trains on 500 trials made once, for 50
+epochs), ``sample`` draws its batch from a fixed set of ``n`` trials, made once per generator
+seed: the set comes from a generator seeded from ``generator.initial_seed()`` (each network's
+``trials`` stream has its own seed, so each network has its own set, as each source network
+makes its own), and each batch is ``batch_size`` distinct trials of the set picked with
+``generator`` itself (with repeats only when ``batch_size > n``). ``held_out()`` is the same
+task with fresh trials, so validation measures trials the network never trained on.
+
 Timing is in ms, with an explicit ``dt``. The pulse enters each step in proportion to the
 part of that step it covers, so the integral of the input over time is ``strength *
 duration`` at any ``dt``, also for durations that are not whole steps. Step ``t`` covers
@@ -27,16 +36,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from rnnbook.tasks.base import MAX_STEPS, Duration, Task, TaskConfig, Trials
 from rnnbook.validation import (
     check_duration,
+    check_integer,
     check_number,
     check_positive,
     check_range,
     duration_bounds,
 )
+
+MAX_TRAIN_SET = 100_000  # the most trials a fixed training set may hold
+SET_STREAM = 500  # fixed sets come from (generator seed, SET_STREAM): not the picks' stream
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,7 @@ class PulseIntegrationConfig(TaskConfig):
     cost_onset_ms: float = 4500.0  # the loss counts from this time to the end of the trial
     target_per_ms: float = 0.007  # target per ms of pulse duration (the threshold rule)
     catch_fraction: float = 0.1  # fraction of trials without a pulse (target 0)
+    train_set_size: int = 0  # 0: fresh trials each sample; n > 0: a fixed set of n (docstring)
 
     def __post_init__(self):
         super().__post_init__()
@@ -57,6 +72,12 @@ class PulseIntegrationConfig(TaskConfig):
         for name in ("trial_ms", "strength", "target_per_ms"):
             check_positive(self, name)
         check_range(self, "catch_fraction", 0.0, 1.0, closed="left")
+        check_integer(self, "train_set_size", minimum=0)
+        if self.train_set_size > MAX_TRAIN_SET:
+            raise ValueError(
+                f"PulseIntegrationConfig.train_set_size = {self.train_set_size!r} is out of "
+                f"range: allowed 0 .. {MAX_TRAIN_SET}"
+            )
         self._check_timing()
 
     def _check_timing(self) -> None:
@@ -120,7 +141,38 @@ class PulseIntegration(Task):
         """Steps per trial: ``trial_ms / dt``, rounded."""
         return round(self.config.trial_ms / self.dt)
 
+    def __init__(self, config: PulseIntegrationConfig | None = None):
+        super().__init__(config)
+        self._train_sets: dict[int, Trials] = {}  # generator seed -> its fixed set of trials
+
     def sample(self, batch_size: int, *, generator: torch.Generator) -> Trials:
+        """``batch_size`` trials: fresh ones, or from the fixed set (``train_set_size``)."""
+        n = self.config.train_set_size
+        if n == 0:
+            return self.fresh(batch_size, generator=generator)
+        trials = self.train_set(generator.initial_seed())
+        if batch_size <= n:
+            picks = torch.randperm(n, generator=generator)[:batch_size]
+        else:
+            picks = torch.randint(n, (batch_size,), generator=generator)
+        return trials.select(picks)
+
+    def train_set(self, seed: int) -> Trials:
+        """The fixed set of ``train_set_size`` trials made from ``seed`` (made once)."""
+        if seed not in self._train_sets:
+            child = np.random.SeedSequence([seed, SET_STREAM]).generate_state(1, dtype=np.uint64)
+            made = torch.Generator().manual_seed(int(child[0] >> 1))
+            self._train_sets[seed] = self.fresh(self.config.train_set_size, generator=made)
+        return self._train_sets[seed]
+
+    def held_out(self) -> PulseIntegration:
+        """Fresh trials (never from the fixed training set)."""
+        if self.config.train_set_size == 0:
+            return self
+        return self.with_config(train_set_size=0)
+
+    def fresh(self, batch_size: int, *, generator: torch.Generator) -> Trials:
+        """``batch_size`` new trials drawn with ``generator``."""
         cfg = self.config
         onset = _uniform(cfg.onset_ms, batch_size, generator)
         duration = _uniform(cfg.duration_ms, batch_size, generator)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from rnnbook.provenance import note_run
 from rnnbook.runs import Run, RunSpec, default_cache_dir, fit, is_stored, load_run
 from rnnbook.training.many.failures import EnsembleError, failure_line
 from rnnbook.training.many.processes import fit_processes, fit_stacks_in_processes
@@ -69,6 +70,8 @@ def fit_many(
     method = auto_method(todo, workers) if method == "auto" else method
     trained, failures = _TRAINERS[method](todo, cache_dir, workers, progress) if todo else ({}, [])
     runs.update(trained)
+    for key in runs:
+        note_run(key, trained=key in trained)
     if failures:
         raise EnsembleError(failures, len(todo))
     return [runs[key] for key in (spec.key() for spec in specs)]

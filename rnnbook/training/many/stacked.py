@@ -94,7 +94,8 @@ class StackedNetwork:
         if noise is not None:
             drive = drive + noise.view(k, t * b, n)
         drive = drive.view(k, t, b, n).transpose(0, 1)  # [T, K, B, N], a view
-        x0 = inputs.new_zeros(k, b, n)
+        x0 = self.buffers.get("initial_state")  # [K, N]: ModelConfig.h0_std > 0
+        x0 = inputs.new_zeros(k, b, n) if x0 is None else x0[:, None].expand(k, b, n).clone()
         states, rates = leaky_scan(drive, x0, w_rec.transpose(1, 2), self.alpha, self.activation)
         per_member = rates.transpose(0, 1).reshape(k, t * b, n)  # a view: the scan kept the layout
         outputs = torch.baddbmm(readout_bias[:, None], per_member, w_out.transpose(1, 2))
