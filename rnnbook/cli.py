@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from rnnbook import studies, study_sweeps
+from rnnbook import book, studies, study_sweeps
 from rnnbook.records import read_records
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -172,8 +172,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _book(args: argparse.Namespace) -> int:
     try:
-        index = studies.build_book(studies.find_root())
-    except studies.BookBuildError as error:
+        index = book.build_book(studies.find_root())
+    except book.BookBuildError as error:
         print(f"rnnbook: error: {error}", file=sys.stderr)
         return error.returncode
     print(f"the book is at {index}")

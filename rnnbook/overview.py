@@ -15,11 +15,11 @@ from pathlib import Path
 import yaml
 
 from rnnbook.atomic import write_replacing
+from rnnbook.book import STUDIES_DIR
 from rnnbook.records import read_records
 
 OVERVIEW_FILE = Path("book") / "overview.yaml"
 RESULTS_PAGE = Path("book") / "results.md"
-STUDIES_DIR = Path("book") / "studies"
 MIN_HEADLINES = 2
 
 

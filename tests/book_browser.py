@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import yaml
 
-from rnnbook import studies
+from rnnbook import book, studies
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "browser-screenshots"
@@ -79,12 +79,12 @@ def build_book_from(executed: dict[str, Path], dest: Path) -> Path:
             shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("studies"))
         else:
             shutil.copy2(source, dest / name)
-    (dest / studies.STUDIES_DIR).mkdir(parents=True, exist_ok=True)
+    (dest / book.STUDIES_DIR).mkdir(parents=True, exist_ok=True)
     for name, path in executed.items():
         notebook = nbformat.read(path, as_version=4)
         notebook.cells = [c for c in notebook.cells if studies.CHECKS not in _tags(c)]
-        nbformat.write(notebook, dest / studies.STUDIES_DIR / f"{name}.ipynb")
-    studies.build_book(dest, execute=False, log=lambda line: None)
+        nbformat.write(notebook, dest / book.STUDIES_DIR / f"{name}.ipynb")
+    book.build_book(dest, execute=False, log=lambda line: None)
     return dest / "_build" / "html"
 
 
@@ -95,11 +95,11 @@ def _tags(cell) -> list[str]:
 def book_pages(root: Path = ROOT) -> list[str]:
     """The HTML page of every document of ``_toc.yml``, relative to the HTML folder."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    return [f"{toc['root']}.html"] + [f"{f}.html" for f in studies._toc_files(toc)]
+    return [f"{toc['root']}.html"] + [f"{f}.html" for f in book.toc_files(toc)]
 
 
 def is_study_page(page: str) -> bool:
-    return page.startswith(studies.STUDIES_DIR.as_posix() + "/")
+    return page.startswith(book.STUDIES_DIR.as_posix() + "/")
 
 
 # -- serving ----------------------------------------------------------------------------------

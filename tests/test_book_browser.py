@@ -20,11 +20,11 @@ import book_browser as bb
 import nbformat
 import pytest
 
-from rnnbook import overview, studies
+from rnnbook import book, overview, studies
 
 ROOT = bb.ROOT
 PAGES = bb.book_pages()
-STUDIES = studies.book_studies(ROOT)
+STUDIES = book.book_studies(ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +66,7 @@ def smoke_book(browser, executed_smoke_notebooks) -> Path:
         pytest.fail(f"studies whose smoke run failed, so the book cannot be built: {failed}")
     try:
         return bb.build_book_from(executed, folder / "book")
-    except studies.BookBuildError as error:
+    except book.BookBuildError as error:
         pytest.fail(f"the smoke book does not build: {error} (see the build's output above)")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnbook import studies
+from rnnbook import book, studies
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE_DIR = Path(__file__).resolve().parent / "_smoke"
@@ -36,5 +36,5 @@ def test_smoke_copy_is_written(name, smoke_errors):
 
 
 def test_book_studies_have_notebooks():
-    for name in studies.book_studies(ROOT):
+    for name in book.book_studies(ROOT):
         assert studies.study_path(name, root=ROOT).is_file()

@@ -5,15 +5,15 @@ import json
 import pytest
 import yaml
 
-from rnnbook import overview, studies
+from rnnbook import book, overview, studies
 from rnnbook.overview import OverviewError
 
 ROOT = studies.find_root()
 
 
 def test_every_study_of_the_toc_has_an_overview_entry_with_two_headlines():
-    entries = overview.load_overview(ROOT, studies.book_studies(ROOT))
-    assert [e.name for e in entries] == studies.book_studies(ROOT)
+    entries = overview.load_overview(ROOT, book.book_studies(ROOT))
+    assert [e.name for e in entries] == book.book_studies(ROOT)
     for entry in entries:
         assert len(entry.headlines) >= overview.MIN_HEADLINES and entry.question.strip()
         assert entry.source is None or f"{{{entry.source}," in (
@@ -37,7 +37,7 @@ def _executed(path, records):
 
 
 @pytest.fixture
-def book(tmp_path):
+def tiny_book(tmp_path):
     (tmp_path / "book" / "studies").mkdir(parents=True)
     entry = {
         "title": "A study",
@@ -49,27 +49,27 @@ def book(tmp_path):
     return tmp_path
 
 
-def test_the_page_shows_the_recorded_numbers_formatted(book):
-    _executed(book / "book" / "studies" / "one.ipynb", {"acc": 0.91234, "n": 5})
-    text = overview.write_overview(book, ["one"]).read_text(encoding="utf-8")
+def test_the_page_shows_the_recorded_numbers_formatted(tiny_book):
+    _executed(tiny_book / "book" / "studies" / "one.ipynb", {"acc": 0.91234, "n": 5})
+    text = overview.write_overview(tiny_book, ["one"]).read_text(encoding="utf-8")
     assert "accuracy: 91.2%; networks: 5" in text
     assert "{doc}`A study <studies/one>`" in text and "{cite:t}`src_x`" in text
 
 
-def test_a_headline_the_study_does_not_record_is_named(book):
-    _executed(book / "book" / "studies" / "one.ipynb", {"acc": 0.9})
+def test_a_headline_the_study_does_not_record_is_named(tiny_book):
+    _executed(tiny_book / "book" / "studies" / "one.ipynb", {"acc": 0.9})
     with pytest.raises(OverviewError, match=r"one lists the record 'n'.*records: acc"):
-        overview.write_overview(book, ["one"])
+        overview.write_overview(tiny_book, ["one"])
 
 
-def test_a_study_without_an_entry_is_named(book):
+def test_a_study_without_an_entry_is_named(tiny_book):
     with pytest.raises(OverviewError, match=r"no entry for the studies \['two'\]"):
-        overview.load_overview(book, ["one", "two"])
+        overview.load_overview(tiny_book, ["one", "two"])
 
 
-def test_fewer_than_two_headlines_are_refused(book):
-    data = yaml.safe_load((book / "book" / "overview.yaml").read_text())
+def test_fewer_than_two_headlines_are_refused(tiny_book):
+    data = yaml.safe_load((tiny_book / "book" / "overview.yaml").read_text())
     data["one"]["headline"] = data["one"]["headline"][:1]
-    (book / "book" / "overview.yaml").write_text(yaml.safe_dump(data))
+    (tiny_book / "book" / "overview.yaml").write_text(yaml.safe_dump(data))
     with pytest.raises(OverviewError, match="2 records at least"):
-        overview.load_overview(book, ["one"])
+        overview.load_overview(tiny_book, ["one"])

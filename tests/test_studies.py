@@ -6,7 +6,7 @@ import math
 import nbformat
 import pytest
 
-from rnnbook import cli, studies
+from rnnbook import book, cli, studies
 from rnnbook.records import check_records, read_records
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -106,13 +106,13 @@ def test_book_study_is_executed_only_when_something_changed(root, monkeypatch):
         output.write_text("{}")
         return output
 
-    monkeypatch.setattr(studies, "run_study", fake_run)
-    assert studies.execute_book_study("tiny", root) is True
-    assert studies.execute_book_study("tiny", root) is False
+    monkeypatch.setattr(book, "run_study", fake_run)
+    assert book.execute_book_study("tiny", root) is True
+    assert book.execute_book_study("tiny", root) is False
     (root / "notebooks" / "presets.yaml").write_text(PRESETS.replace("4.0", "5.0"))
-    assert studies.execute_book_study("tiny", root) is True
+    assert book.execute_book_study("tiny", root) is True
     (root / "book" / "studies" / "tiny.ipynb").unlink()
-    assert studies.execute_book_study("tiny", root) is True
+    assert book.execute_book_study("tiny", root) is True
     assert runs == ["tiny"] * 3
     assert (root / "book" / "studies" / ".tiny.sha256").is_file()
 
@@ -122,7 +122,7 @@ def test_book_studies_come_from_the_toc(root):
         "format: jb-book\nroot: book/intro\nparts:\n"
         "  - caption: A\n    chapters:\n      - file: book/studies/tiny\n      - file: book/other\n"
     )
-    assert studies.book_studies(root) == ["tiny"]
+    assert book.book_studies(root) == ["tiny"]
 
 
 def test_build_book_fails_with_the_exit_status_of_jupyter_book(root, monkeypatch):
@@ -132,9 +132,9 @@ def test_build_book_fails_with_the_exit_status_of_jupyter_book(root, monkeypatch
     fake = root / "jupyter-book"
     fake.write_text("#!/bin/sh\nexit 3\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(studies, "jupyter_book_command", lambda: str(fake))
-    with pytest.raises(studies.BookBuildError) as error:
-        studies.build_book(root)
+    monkeypatch.setattr(book, "jupyter_book_command", lambda: str(fake))
+    with pytest.raises(book.BookBuildError) as error:
+        book.build_book(root)
     assert error.value.returncode == 3
 
 

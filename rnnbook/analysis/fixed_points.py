@@ -88,13 +88,7 @@ def find_fixed_points(
     """
     net = _detached_copy(model, dtype)
     device = _device(net)
-    x0 = torch.as_tensor(initial_states).to(device, dtype)  # [K, N]
-    if x0.ndim != 2 or x0.shape[1] != model.config.n_rec or len(x0) == 0:
-        raise ValueError(f"initial_states must be [K, {model.config.n_rec}]; got {x0.shape}")
-    u = torch.as_tensor(inputs).to(device, dtype)
-    u = u.expand(len(x0), -1) if u.ndim == 1 else u  # [K, n_in]
-    if len(u) != len(x0):
-        raise ValueError(f"inputs [K, n_in] must have K = {len(x0)} rows; got {tuple(u.shape)}")
+    x0, u = _starts_and_inputs(model.config.n_rec, initial_states, inputs, device, dtype)
     tau = getattr(net, "tau", None)  # the model's, e.g. per-unit; else its config's
     tau = torch.as_tensor(model.config.tau if tau is None else tau, dtype=dtype, device=device)
 
@@ -113,6 +107,18 @@ def find_fixed_points(
         index = index[_unique(x[index], u[index], q[index], tol_unique)]
         found = (x[index], q[index], u[index])
         return _linearise(net, pull, *found, tau, len(x0), tol_q, marginal_rtol)
+
+
+def _starts_and_inputs(n_rec: int, initial_states, inputs, device, dtype):
+    """The starts [K, N] and one input per start [K, n_in], checked."""
+    x0 = torch.as_tensor(initial_states).to(device, dtype)
+    if x0.ndim != 2 or x0.shape[1] != n_rec or len(x0) == 0:
+        raise ValueError(f"initial_states must be [K, {n_rec}]; got {x0.shape}")
+    u = torch.as_tensor(inputs).to(device, dtype)
+    u = u.expand(len(x0), -1) if u.ndim == 1 else u
+    if len(u) != len(x0):
+        raise ValueError(f"inputs [K, n_in] must have K = {len(x0)} rows; got {tuple(u.shape)}")
+    return x0, u
 
 
 def sample_states(
