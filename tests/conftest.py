@@ -104,6 +104,12 @@ def pytest_runtest_call(item: pytest.Item):
     executed = item.config.stash[EXECUTED].setdefault(item.path.stem, [item.parent.nb, None])
     count = 1 + sum(c.get("execution_count") is not None for c in item.parent.nb.cells)
     item.cell.outputs = [nbformat.from_dict(dict(output)) for output in outputs]
+    from IPython.core.displayhook import DisplayHook
+
+    if DisplayHook.semicolon_at_end_of_expression(item.cell.source):
+        # IPython hides the value of a cell ending in ';' by looking the cell up in its input
+        # history, which nbval's executions do not enter: drop it here, as a kernel run does
+        item.cell.outputs = [o for o in item.cell.outputs if o.output_type != "execute_result"]
     item.cell.execution_count = count
     for output in item.cell.outputs:
         if output.output_type == "execute_result":
