@@ -104,7 +104,8 @@ def overview_markdown(entries: list[StudyEntry], records: dict[str, dict]) -> st
         )
         source = f"{{cite:t}}`{entry.source}`" if entry.source else "(the package itself)"
         link = f"{{doc}}`{entry.title} <studies/{entry.name}>`"
-        lines.append(f"| {link} | {entry.question} | {numbers} | {source} |")
+        cells = [link, entry.question, numbers, source]
+        lines.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

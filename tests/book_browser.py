@@ -266,8 +266,12 @@ class _Anchors(html.parser.HTMLParser):
             self.links.append(attrs["href"])
 
 
-@functools.cache
 def _parse(path: Path) -> _Anchors:
+    return _parse_version(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _parse_version(path: Path, mtime_ns: int) -> _Anchors:  # a page changed is parsed again
     parser = _Anchors()
     parser.feed(path.read_text(encoding="utf-8", errors="replace"))
     return parser

@@ -101,16 +101,22 @@ def test_results_overview_lists_every_study_with_two_numbers(smoke_book):
 # -- the checks fail on a broken copy of the build ---------------------------------------------
 
 
-def _figure_page(html_dir: Path) -> tuple[str, str]:
-    """A study page with a figure, and the src of its first figure image."""
+def _figure_pages(html_dir: Path) -> list[tuple[str, str]]:
+    """Each study page with a figure, with the src of its first figure image."""
+    found = []
     for page in PAGES:
         if bb.is_study_page(page):
-            found = re.search(
-                r'<img[^>]+src="([^"]+_images/[^"]+\.png)"', (html_dir / page).read_text()
-            )
-            if found:
-                return page, found.group(1)
-    raise AssertionError("no study page of the smoke book has a figure")
+            text = (html_dir / page).read_text(encoding="utf-8")
+            image = re.search(r'<img[^>]+src="([^"]+_images/[^"]+\.png)"', text)
+            if image:
+                found.append((page, image.group(1)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def broken_copy(smoke_book, tmp_path_factory) -> Path:
+    """One copy of the smoke book for the tests that break it: each breaks another page."""
+    return shutil.copytree(smoke_book, tmp_path_factory.mktemp("broken") / "html")
 
 
 def _insert(path: Path, html: str) -> None:
@@ -164,23 +170,31 @@ BREAKAGES = {
 
 
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda f: f.__name__.strip("_"))
-def test_the_browser_check_fails_on_a_broken_copy(breakage, browser, smoke_book, tmp_path):
-    html_dir = shutil.copytree(smoke_book, tmp_path / "html")
-    page, src = _figure_page(html_dir)
-    breakage(html_dir, page, src)
-    with bb.BookServer(html_dir) as server:
-        problems = bb.check_page(browser, server.url, page, html_dir)
+def test_the_browser_check_fails_on_a_broken_copy(breakage, browser, broken_copy):
+    pages = _figure_pages(broken_copy)
+    assert len(pages) > len(BREAKAGES), "too few study pages with figures to break one each"
+    page, src = pages[list(BREAKAGES).index(breakage)]
+    with bb.BookServer(broken_copy) as server:
+        assert not bb.check_page(browser, server.url, page, broken_copy)
+        breakage(broken_copy, page, src)
+        problems = bb.check_page(browser, server.url, page, broken_copy)
     assert any(BREAKAGES[breakage] in p for p in problems), problems
 
 
-def test_the_link_check_fails_on_a_missing_anchor(smoke_book, tmp_path):
-    html_dir = shutil.copytree(smoke_book, tmp_path / "html")
-    page, src = _figure_page(html_dir)
-    assert not bb.check_links(html_dir, page)
-    _missing_anchor(html_dir, page, src)
-    assert any("no anchor #no-such-anchor" in p for p in bb.check_links(html_dir, page))
-    (html_dir / "book" / "intro.html").unlink()
-    assert any("does not exist" in p for p in bb.check_links(html_dir, "index.html"))
+def test_the_link_check_fails_on_a_missing_anchor(broken_copy):
+    page, src = _figure_pages(broken_copy)[-1]  # not one of the pages broken above
+    assert not bb.check_links(broken_copy, page)
+    _missing_anchor(broken_copy, page, src)
+    assert any("no anchor #no-such-anchor" in p for p in bb.check_links(broken_copy, page))
+
+
+def test_the_link_check_fails_on_a_missing_page(smoke_book, tmp_path):
+    html_dir = tmp_path / "html"
+    (html_dir / "book").mkdir(parents=True)
+    shutil.copy2(smoke_book / "book" / "intro.html", html_dir / "book" / "intro.html")
+    assert not bb.check_links(smoke_book, "book/intro.html")
+    missing = "book/results.html does not exist"  # the intro links to it; the copy lacks it
+    assert any(missing in p for p in bb.check_links(html_dir, "book/intro.html"))
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,10 @@ def test_stable_linear_system_gives_its_largest_real_part():
     x0 = np.random.default_rng(1).standard_normal((3, 4))
     gen = torch.Generator().manual_seed(0)
     ly = lyapunov_exponent(
-        _linear(a), x0, dt=0.1, duration_ms=5000.0, transient_ms=2000.0, generator=gen
+        _linear(a), x0, dt=0.5, duration_ms=5000.0, transient_ms=2000.0, generator=gen
     )
     # the Euler map's exact exponent ln(1 + dt mu) / dt, and the flow's mu: -2 per s
-    exact = np.log(1 + 0.1 * rates.max()) / 0.1 * 1000
+    exact = np.log(1 + 0.5 * rates.max()) / 0.5 * 1000
     np.testing.assert_allclose(ly.exponents, exact, rtol=2e-3)
     np.testing.assert_allclose(ly.exponent, -2.0, rtol=2e-3)
     assert ly.duration_ms == pytest.approx(5000.0)

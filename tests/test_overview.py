@@ -41,7 +41,7 @@ def tiny_book(tmp_path):
     (tmp_path / "book" / "studies").mkdir(parents=True)
     entry = {
         "title": "A study",
-        "question": "Does it work?",
+        "question": "Does it work | or not?",
         "source": "src_x",
         "headline": [["acc", "accuracy", ".1%"], ["n", "networks", ".0f"]],
     }
@@ -53,6 +53,7 @@ def test_the_page_shows_the_recorded_numbers_formatted(tiny_book):
     _executed(tiny_book / "book" / "studies" / "one.ipynb", {"acc": 0.91234, "n": 5})
     text = overview.write_overview(tiny_book, ["one"]).read_text(encoding="utf-8")
     assert "accuracy: 91.2%; networks: 5" in text
+    assert "| Does it work \\| or not? |" in text  # a | in a cell is escaped
     assert "{doc}`A study <studies/one>`" in text and "{cite:t}`src_x`" in text
 
 
