@@ -157,7 +157,7 @@ def compare_pairs(values, pairs, *, paired: bool = True, correct=None) -> pd.Dat
              (e.g. every seed's test trials, concatenated): adds McNemar's paired test.
     Columns: ``diff`` (mean a − mean b), ``low``, ``high`` (bootstrap 95 % interval),
     ``p_value`` (permutation) and ``p_holm`` (Holm-adjusted over the rows), ``reading``
-    (:data:`DETECTED` when ``Difference.detected``: the interval excludes 0 and p < 0.05; else
+    (:data:`DETECTED` when the interval excludes 0 and the Holm-adjusted p < 0.05; else
     :data:`NOT_DETECTED`), and with
     ``correct``: ``a_only``, ``b_only`` (trials only a, only b got right), ``p_mcnemar``.
     """
@@ -165,13 +165,15 @@ def compare_pairs(values, pairs, *, paired: bool = True, correct=None) -> pd.Dat
     for a, b in pairs:
         d = compare_means(values[a], values[b], paired=paired)
         row = {"diff": d.diff, "low": d.low, "high": d.high, "p_value": d.p_value}
-        row["reading"] = DETECTED if d.detected else NOT_DETECTED
+        row["excludes_zero"] = d.low > 0 or d.high < 0
         if correct is not None:
             t = mcnemar(correct[a], correct[b])
             row |= {"a_only": t.n_a_only, "b_only": t.n_b_only, "p_mcnemar": t.p_value}
         rows[f"{a} − {b}"] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.insert(4, "p_holm", holm(table["p_value"].to_numpy()))
+    detected = table.pop("excludes_zero") & (table["p_holm"] < 0.05)
+    table.insert(5, "reading", np.where(detected, DETECTED, NOT_DETECTED))
     return table
 
 

@@ -122,8 +122,8 @@ def test_plot_over_seeds_draws_each_network_and_the_mean_with_a_band():
 
 def test_compare_pairs_reads_a_clear_difference_and_a_null_one():
     rng = np.random.default_rng(0)
-    values = {"a": 0.8 + 0.01 * rng.standard_normal(6), "b": 0.7 + 0.01 * rng.standard_normal(6)}
-    values["c"] = values["b"] + 0.01 * np.array([1, -1, 1, -1, 1, -1])  # mean difference 0
+    values = {"a": 0.8 + 0.01 * rng.standard_normal(8), "b": 0.7 + 0.01 * rng.standard_normal(8)}
+    values["c"] = values["b"] + 0.01 * np.array([1, -1] * 4)  # mean difference 0
     correct = {"a": np.ones(100, bool), "b": np.arange(100) % 2 == 0, "c": np.arange(100) % 2 == 0}
     table = compare_pairs(values, [("a", "b"), ("c", "b")], correct=correct)
     assert list(table.index) == ["a − b", "c − b"]
