@@ -5,6 +5,7 @@ receive input but send nothing."""
 
 import pytest
 import torch
+from clamp_network import two_readout_units_network
 
 from rnnbook.analysis import (
     Evaluation,
@@ -15,7 +16,7 @@ from rnnbook.analysis import (
     signed_mean_rates,
 )
 from rnnbook.analysis.clamps import period_window
-from rnnbook.models import ModelConfig, RateRNN, Rollout
+from rnnbook.models import Rollout
 from rnnbook.models.interventions import Clamp
 from rnnbook.seeding import Seeds
 from rnnbook.tasks import PerceptualDecision, PerceptualDecisionConfig, Trials
@@ -26,12 +27,7 @@ ZERO = TASK.with_config(coherences=(0.0,))  # no evidence: the clamp alone decid
 
 @pytest.fixture(scope="module")
 def model():
-    net = RateRNN(ModelConfig(n_in=2, n_out=2, n_rec=6, dt=20.0, tau=100.0), seed=0)
-    return net.set_effective_weights(
-        recurrent=torch.diag(torch.tensor([1.0, 1.0, 0, 0, 0, 0])),
-        input=torch.tensor([[1.0, 0], [0, 1], [1, 0], [0, 1], [1, 1], [1, -1]]),
-        readout=torch.tensor([[1.0, 0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0, 0]]),
-    )
+    return two_readout_units_network()
 
 
 @pytest.fixture(scope="module")

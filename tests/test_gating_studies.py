@@ -7,6 +7,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from clamp_network import two_readout_units_network
 
 from rnnbook.analysis import evaluate, find_fixed_points, signed_mean_rates
 from rnnbook.analysis.clamps import period_window
@@ -49,12 +50,7 @@ def test_the_ideal_observer_is_right_at_its_analytic_rate(coherence):
 
 @pytest.fixture(scope="module")
 def model():
-    net = RateRNN(ModelConfig(n_in=2, n_out=2, n_rec=6, dt=20.0, tau=100.0), seed=0)
-    return net.set_effective_weights(
-        recurrent=torch.diag(torch.tensor([1.0, 1.0, 0, 0, 0, 0])),
-        input=torch.tensor([[1.0, 0], [0, 1], [1, 0], [0, 1], [1, 1], [1, -1]]),
-        readout=torch.tensor([[1.0, 0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0, 0]]),
-    )
+    return two_readout_units_network()
 
 
 @pytest.fixture(scope="module")

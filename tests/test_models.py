@@ -21,14 +21,19 @@ def _config(**kw):
     return ModelConfig(**{"n_in": 2, "n_out": 2, "n_rec": 40, "dt": 20.0, **kw})
 
 
-def test_dale_signs_survive_an_optimiser_step():
-    model = RateRNN(_config(**DALE | {"e_frac": 0.8, "readout_weights": "excitatory"}), seed=1)
-    opt = torch.optim.Adam(model.parameters(), lr=0.5)  # big steps: many raw weights cross 0
+def _big_adam_steps(model) -> None:
+    """Three Adam steps of learning rate 0.5: many raw weights cross 0."""
+    opt = torch.optim.Adam(model.parameters(), lr=0.5)
     for _ in range(3):
         out = model(torch.randn(8, 10, 2)).outputs
         opt.zero_grad()
         (out**2).sum().backward()
         opt.step()
+
+
+def test_dale_signs_survive_an_optimiser_step():
+    model = RateRNN(_config(**DALE | {"e_frac": 0.8, "readout_weights": "excitatory"}), seed=1)
+    _big_adam_steps(model)
     w = model.recurrence.effective_weight()
     n_e = model.config.n_excitatory
     assert n_e == 32
@@ -373,12 +378,7 @@ GATED_DALE = DALE | {"gate": "multiplicative", "sigma_rec": 0.1}
 
 def test_the_gates_recurrent_weights_keep_the_presynaptic_signs_after_optimiser_steps():
     model = RateRNN(_config(**GATED_DALE), seed=1)
-    opt = torch.optim.Adam(model.parameters(), lr=0.5)  # big steps: many raw weights cross 0
-    for _ in range(3):
-        out = model(torch.randn(8, 10, 2)).outputs
-        opt.zero_grad()
-        (out**2).sum().backward()
-        opt.step()
+    _big_adam_steps(model)
     signed = model.gate.rate_weight * model.recurrence.sign  # [post, pre] times pre's sign
     assert torch.all(signed >= 0) and signed.gt(0).float().mean() > 0.9
 
